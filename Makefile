@@ -1,0 +1,116 @@
+# Bulwark -- a plain Makefile: `make`, `make test`, `make run`, `make bench`.
+#
+#   make               build build/bulwark
+#   make test          install what is missing, build, run every test, tear down
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
+#   make bench         wrk through lighttpd (see README for the figures)
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS      = libpq json-c libssl libcrypto libxcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+HARDEN   = -fstack-protector-strong -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build/san
+CFLAGS  := -O1 -g -fno-omit-frame-pointer
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+CPPFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS))
+else
+BUILD   ?= build
+SAN      =
+endif
+
+ALL_CFLAGS = -std=c11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SAN) \
+             -I fcgi -I $(BUILD) $(PKG_CFLAGS)
+LIBS       = -lfcgi $(PKG_LIBS)
+
+SRCS    = $(wildcard fcgi/*.c)
+OBJS    = $(patsubst fcgi/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/sql_gen.o
+LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+SQL     = $(sort $(wildcard sql/*.sql))
+SCHEMA  = $(sort $(wildcard schema/*.sql))
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+# Debian 12 packages: to build, to run, to test and to measure.
+DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
+            libjson-c-dev libcrypt-dev
+DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
+            perl curl procps
+DEB_BENCH = wrk
+
+.PHONY: all deps test unit run bench clean install
+
+all: $(BUILD)/bulwark
+
+$(BUILD)/bulwark: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/sql_gen.h: tools/embed.pl $(SQL) | $(BUILD)
+	perl tools/embed.pl header $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sql_gen.c: tools/embed.pl $(SQL) $(SCHEMA) | $(BUILD)
+	perl tools/embed.pl source $(SQL) -- $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sql_gen.o: $(BUILD)/sql_gen.c $(BUILD)/sql_gen.h fcgi/bulwark.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: fcgi/%.c fcgi/bulwark.h $(BUILD)/sql_gen.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -I tests/unit $(LDHARDEN) -o $@ $< $(LIBOBJS) $(LIBS)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+# Installs the Debian packages that are missing (as root), or prints the
+# one apt-get line to run.
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_BENCH); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	      || exit 1; \
+	  else \
+	    echo "missing Debian packages; run:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+unit: $(UNIT_BINS)
+
+test: deps
+	$(MAKE) all unit
+	BULWARK_BIN=$(BUILD)/bulwark UNIT_TESTS="$(UNIT_BINS)" SANITIZE=$(SANITIZE) \
+	  tests/run.sh
+
+run: deps
+	$(MAKE) all
+	BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
+
+bench: deps
+	$(MAKE) all
+	BULWARK_BIN=$(BUILD)/bulwark CC="$(CC)" tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/bulwark $(DESTDIR)$(PREFIX)/bin/bulwark
+
+clean:
+	rm -rf build

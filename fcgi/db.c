@@ -1,0 +1,180 @@
+/*
+ * db.c -- the worker's one PostgreSQL connection.
+ *
+ * Opened after fork, never before.  Every statement in sql/ is prepared once
+ * per connection, and again after a reconnect.  While the server is away
+ * callers get DB_UNAVAILABLE (the route answers 503) and reconnects are
+ * attempted at most every RECONNECT_MS, so an outage costs no busy loop.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulwark.h"
+
+#define RECONNECT_MS 250
+
+static PGconn *conn;
+static long long last_attempt_ms = -RECONNECT_MS;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static PGconn *
+connect_params(void)
+{
+	/* search_path is pinned: SQL names resolve in schema bulwark only
+	 * (pg_catalog is always searched first).  Later keywords override
+	 * what DATABASE_URL expands to. */
+	const char *keys[] = { "dbname", "options", "connect_timeout",
+		"application_name", NULL };
+	const char *vals[] = { cfg.database_url,
+		"-c search_path=bulwark -c statement_timeout=10000 "
+		"-c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000",
+		"3", "bulwark", NULL };
+	const char **k = keys, **v = vals;
+
+	if (cfg.database_url == NULL) { /* libpq's PG* variables */
+		k++;
+		v++;
+	}
+	return PQconnectdbParams(k, v, 1);
+}
+
+PGconn *
+db_connect_raw(char *err, size_t errlen)
+{
+	PGconn *c = connect_params();
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to the database: %s",
+		    PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+}
+
+static int
+prepare_all(PGconn *c)
+{
+	PGresult *r;
+	int i, ok;
+
+	for (i = 0; i < STMT__COUNT; i++) {
+		r = PQprepare(c, stmt_name[i], stmt_sql[i], 0, NULL);
+		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			log_event("error", "internal_error",
+			    LF_S("what", "prepare"),
+			    LF_S("statement", stmt_name[i]),
+			    LF_S("detail", r != NULL ?
+			    PQresultErrorMessage(r) : "out of memory"));
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+enum db_status
+db_ensure(void)
+{
+	long long t;
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+		/* Reads what the server sent while we were idle: a
+		 * termination notice turns the status to CONNECTION_BAD here
+		 * rather than failing the request's first statement. */
+		if (PQconsumeInput(conn) == 1 &&
+		    PQstatus(conn) == CONNECTION_OK &&
+		    PQtransactionStatus(conn) == PQTRANS_IDLE)
+			return DB_OK;
+	}
+	t = now_ms();
+	if (t - last_attempt_ms < RECONNECT_MS)
+		return DB_UNAVAILABLE;
+	last_attempt_ms = t;
+	db_close();
+	if ((conn = connect_params()) == NULL)
+		return DB_UNAVAILABLE;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_event("error", "db_unavailable",
+		    LF_S("detail", PQerrorMessage(conn)));
+		db_close();
+		return DB_UNAVAILABLE;
+	}
+	if (prepare_all(conn) < 0) {
+		db_close();
+		return DB_UNAVAILABLE;
+	}
+	log_event("info", "db_connected", LF_I("pid", getpid()));
+	return DB_OK;
+}
+
+static void
+clear_result(void *r)
+{
+	PQclear(r);
+}
+
+enum db_status
+db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
+    const int *lens, PGresult **out)
+{
+	int fmts[16], i;
+	const char *state;
+	PGresult *r;
+	ExecStatusType st;
+
+	*out = NULL;
+	if (n > (int)(sizeof fmts / sizeof fmts[0]))
+		return DB_ERROR;
+	if (db_ensure() != DB_OK)
+		return DB_UNAVAILABLE;
+	for (i = 0; i < n; i++)
+		fmts[i] = (lens != NULL && lens[i] > 0) ? 1 : 0;
+	r = PQexecPrepared(conn, stmt_name[s], n, vals, lens, fmts, 0);
+	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (arena_defer(a, clear_result, r) < 0)
+			return DB_ERROR;
+		*out = r;
+		return DB_OK;
+	}
+	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(conn) != CONNECTION_OK || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+		log_event("error", "db_unavailable",
+		    LF_S("statement", stmt_name[s]),
+		    LF_S("detail", PQerrorMessage(conn)));
+		PQclear(r);
+		db_close();
+		return DB_UNAVAILABLE;
+	}
+	/* Values are never logged: they may hold secrets. */
+	log_event("error", "internal_error", LF_S("what", "statement"),
+	    LF_S("statement", stmt_name[s]), LF_S("sqlstate", state),
+	    LF_S("detail", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)));
+	PQclear(r);
+	return DB_ERROR;
+}

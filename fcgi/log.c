@@ -1,0 +1,224 @@
+/*
+ * log.c -- structured logs: one JSON object per line, one write(2) each.
+ *
+ * The file is opened O_APPEND so lines from many workers (and hosts sharing
+ * a file system that honours it) never interleave.  Callers pass only what
+ * may be logged: never a password, token, session id or body.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulwark.h"
+
+#define LOG_LINE_MAX 8192
+#define LOG_VALUE_MAX 512  /* bytes of one value kept before truncation */
+
+static int log_fd = 2;
+
+int
+log_open(const char *path)
+{
+	int fd;
+
+	if (path == NULL || *path == '\0') {
+		log_fd = 2;
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	if (log_fd > 2)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (n >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0; /* overlong, or a surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+int
+utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+size_t
+utf8_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+static void
+put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (*len >= cap - 1)
+		return;
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+void
+json_escape_append(char *buf, size_t cap, size_t *len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k, start = *len;
+	char esc[8];
+
+	if (cap == 0)
+		return;
+	/* Room for the closing quote and "..." is kept back while copying. */
+	put(buf, cap, len, "\"", 1);
+	while (i < n) {
+		if (*len + 12 >= cap || i >= LOG_VALUE_MAX) {
+			put(buf, cap, len, "...", 3);
+			break;
+		}
+		if (p[i] == '"' || p[i] == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)p[i];
+			put(buf, cap, len, esc, 2);
+			i++;
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+			put(buf, cap, len, esc, 6);
+			i++;
+		} else if ((k = utf8_seq(p + i, n - i)) == 0) {
+			put(buf, cap, len, "\\ufffd", 6);
+			i++;
+		} else {
+			put(buf, cap, len, (const char *)p + i, k);
+			i += k;
+		}
+	}
+	if (*len + 1 < cap)
+		put(buf, cap, len, "\"", 1);
+	else { /* no room at all: an empty string keeps the line valid */
+		*len = start;
+		buf[start] = '\0';
+		put(buf, cap, len, "\"\"", 2);
+	}
+}
+
+static void
+write_line(const char *line, size_t len)
+{
+	ssize_t w;
+
+	do
+		w = write(log_fd, line, len);
+	while (w < 0 && errno == EINTR);
+	/* A short or failed write drops the line: a log must never block or
+	 * kill a request. */
+}
+
+static size_t
+line_start(char *buf, size_t cap, const char *level, const char *event)
+{
+	struct timeval tv;
+	struct tm tm;
+	size_t len = 0;
+	char ts[96];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (long)(tv.tv_usec / 1000));
+	put(buf, cap, &len, "{\"time\":\"", 9);
+	put(buf, cap, &len, ts, strlen(ts));
+	put(buf, cap, &len, "\",\"level\":", 10);
+	json_escape_append(buf, cap, &len, level);
+	put(buf, cap, &len, ",\"event\":", 9);
+	json_escape_append(buf, cap, &len, event);
+	return len;
+}
+
+void
+log_fields(const char *level, const char *event, const struct log_field *f,
+    size_t n)
+{
+	char buf[LOG_LINE_MAX], num[32];
+	size_t len, i;
+
+	len = line_start(buf, sizeof buf - 2, level, event);
+	for (i = 0; i < n; i++) {
+		if (f[i].key == NULL || (f[i].kind == 0 && f[i].str == NULL))
+			continue;
+		put(buf, sizeof buf - 2, &len, ",", 1);
+		json_escape_append(buf, sizeof buf - 2, &len, f[i].key);
+		put(buf, sizeof buf - 2, &len, ":", 1);
+		if (f[i].kind != 0) {
+			if (f[i].kind == 1)
+				snprintf(num, sizeof num, "%lld", f[i].num);
+			else
+				snprintf(num, sizeof num, "%s%lld.%03lld",
+				    f[i].num < 0 ? "-" : "", llabs(f[i].num) / 1000,
+				    llabs(f[i].num) % 1000);
+			put(buf, sizeof buf - 2, &len, num, strlen(num));
+		} else
+			json_escape_append(buf, sizeof buf - 2, &len, f[i].str);
+	}
+	/* sizeof buf - 2 above keeps room for these two bytes. */
+	buf[len++] = '}';
+	buf[len++] = '\n';
+	write_line(buf, len);
+}
+
+void
+log_msg(const char *level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_event(level, "message", LF_S("message", msg),
+	    LF_I("pid", getpid()));
+}

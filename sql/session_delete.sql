@@ -1,0 +1,2 @@
+-- $1 session hash (bytea)
+DELETE FROM sessions WHERE id_hash = $1
