@@ -304,6 +304,32 @@ void session_clear_cookie(struct request *);
 /* 0 when the request carries a valid X-CSRF-Token; else sends 403. */
 int csrf_check(struct request *);
 
+/* ---- rate_limit.c, lockout.c, login.c ---------------------------------- */
+
+struct limit_result {
+	int allowed;
+	long long retry_after_ms; /* when !allowed */
+};
+
+/* Counts one hit on key against limit per window_s seconds. */
+enum db_status rate_limit_hit(struct request *, const char *key, long limit,
+    long window_s, struct limit_result *);
+enum db_status rate_limit_clear(struct request *, const char *key);
+/* Whole seconds for Retry-After, at least 1. */
+long retry_after_seconds(long long ms);
+
+enum db_status lockout_check(struct request *, const char *email,
+    struct limit_result *);
+/* *now_locked: this failure locked the email. */
+enum db_status lockout_record_failure(struct request *, const char *email,
+    int *now_locked);
+enum db_status lockout_clear(struct request *, const char *email);
+
+/* The hardened login (API.md "Login"): validates the body and runs every
+ * check.  0 with *u filled (strings in the request's arena) when the
+ * password is right; -1 when a response has been sent. */
+int login_attempt(struct request *, struct user *u);
+
 /* ---- ip.c --------------------------------------------------------------- */
 
 /* The client IP for req (see API.md, BULWARK_TRUSTED_PROXIES). */
@@ -320,6 +346,7 @@ void route_logout(struct request *);
 void route_me(struct request *);
 void route_users_list(struct request *);
 void route_users_delete(struct request *);
+void route_users_unlock(struct request *);
 
 /* ---- worker.c, pool.c --------------------------------------------------- */
 

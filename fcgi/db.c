@@ -3,8 +3,11 @@
  *
  * Opened after fork, never before.  Every statement in sql/ is prepared once
  * per connection, and again after a reconnect.  While the server is away
- * callers get DB_UNAVAILABLE (the route answers 503) and reconnects are
- * attempted at most every RECONNECT_MS, so an outage costs no busy loop.
+ * callers get DB_UNAVAILABLE (the route answers 503).  A refused connection
+ * costs microseconds and is retried on the next request, so service resumes
+ * the moment the server is back; an attempt that was slow (a host that does
+ * not answer) is not repeated for RECONNECT_MS, so an outage never makes
+ * every request wait for connect_timeout.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +16,12 @@
 
 #include "bulwark.h"
 
-#define RECONNECT_MS 250
+#define RECONNECT_MS 1000
+#define SLOW_CONNECT_MS 50
 
 static PGconn *conn;
-static long long last_attempt_ms = -RECONNECT_MS;
+static long long retry_after_ms; /* no attempt before this (monotonic) */
+static int down;                 /* logged as down; log the way back */
 
 static long long
 now_ms(void)
@@ -111,23 +116,25 @@ db_ensure(void)
 			return DB_OK;
 	}
 	t = now_ms();
-	if (t - last_attempt_ms < RECONNECT_MS)
+	if (t < retry_after_ms)
 		return DB_UNAVAILABLE;
-	last_attempt_ms = t;
 	db_close();
-	if ((conn = connect_params()) == NULL)
-		return DB_UNAVAILABLE;
-	if (PQstatus(conn) != CONNECTION_OK) {
-		log_event("error", "db_unavailable",
-		    LF_S("detail", PQerrorMessage(conn)));
+	conn = connect_params();
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+	    prepare_all(conn) < 0) {
+		if (!down && conn != NULL)
+			log_event("error", "db_unavailable", LF_I("pid", getpid()),
+			    LF_S("detail", PQerrorMessage(conn)));
+		down = 1;
 		db_close();
+		if (now_ms() - t > SLOW_CONNECT_MS)
+			retry_after_ms = now_ms() + RECONNECT_MS;
 		return DB_UNAVAILABLE;
 	}
-	if (prepare_all(conn) < 0) {
-		db_close();
-		return DB_UNAVAILABLE;
-	}
-	log_event("info", "db_connected", LF_I("pid", getpid()));
+	log_event("info", "db_connected", LF_I("pid", getpid()),
+	    LF_S("after_outage", down ? "yes" : NULL));
+	down = 0;
+	retry_after_ms = 0;
 	return DB_OK;
 }
 
@@ -164,9 +171,10 @@ db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
 	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (PQstatus(conn) != CONNECTION_OK || state == NULL ||
 	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
-		log_event("error", "db_unavailable",
+		log_event("error", "db_unavailable", LF_I("pid", getpid()),
 		    LF_S("statement", stmt_name[s]),
 		    LF_S("detail", PQerrorMessage(conn)));
+		down = 1;
 		PQclear(r);
 		db_close();
 		return DB_UNAVAILABLE;

@@ -18,6 +18,7 @@ static const struct route routes[] = {
 	{ "GET", "/me", route_me, R_SESSION },
 	{ "GET", "/users", route_users_list, R_SESSION | R_ADMIN },
 	{ "DELETE", "/users/:id", route_users_delete, R_SESSION | R_ADMIN },
+	{ "POST", "/users/:id/unlock", route_users_unlock, R_SESSION | R_ADMIN },
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

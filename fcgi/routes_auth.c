@@ -92,59 +92,13 @@ out:
 	OPENSSL_cleanse(hash, sizeof hash);
 }
 
-static const struct field login_fields[] = {
-	{ "email", F_EMAIL, 0, 0 },
-	{ "password", F_LOGIN_PASSWORD, 0, 0 },
-};
-
 void
 route_login(struct request *req)
 {
-	struct field_value v[2];
-	char newhash[PW_HASH_MAX];
-	const char *vals[3], *stored = NULL;
-	enum db_status st;
 	struct user u;
-	PGresult *r, *r2;
-	int found, ok;
 
-	if (body_validate(req, login_fields, 2, v) < 0)
+	if (login_attempt(req, &u) < 0 || session_create(req, u.id) < 0)
 		return;
-	vals[0] = v[0].str;
-	st = db_exec(req->arena, STMT_user_by_email, 1, vals, NULL, &r);
-	if (st != DB_OK) {
-		respond_db_error(req, st, "login lookup");
-		return;
-	}
-	found = PQntuples(r) == 1;
-	if (found)
-		stored = PQgetvalue(r, 0, 6);
-	/* Always one full hash: the dummy one when there is no user. */
-	ok = password_verify(v[1].str, v[1].len, stored);
-	if (!found || !ok) {
-		log_event("info", "login_failed", LF_S("email", v[0].str),
-		    LF_S("ip", req->ip));
-		respond_error(req, 401, "Invalid email or password");
-		return;
-	}
-	user_from_row(req, r, 0, 0, &u);
-	req->user_id_for_log = u.id;
-	if (password_needs_rehash(stored) &&
-	    password_hash(v[1].str, v[1].len, newhash) == 0) {
-		vals[0] = u.id;
-		vals[1] = newhash;
-		vals[2] = stored;
-		/* Best effort: the login stands if the upgrade fails. */
-		if (db_exec(req->arena, STMT_user_rehash, 3, vals, NULL,
-		    &r2) == DB_OK && atoi(PQcmdTuples(r2)) == 1)
-			log_event("info", "password_rehashed",
-			    LF_S("userId", u.id));
-		OPENSSL_cleanse(newhash, sizeof newhash);
-	}
-	if (session_create(req, u.id) < 0)
-		return;
-	log_event("info", "login_success", LF_S("userId", u.id),
-	    LF_S("email", u.email), LF_S("ip", req->ip));
 	respond_user(req, 200, &u);
 }
 

@@ -107,3 +107,34 @@ route_users_delete(struct request *req)
 		    json_object_new_boolean(1));
 	respond(req, 200, o);
 }
+
+void
+route_users_unlock(struct request *req)
+{
+	const char *id = req->param[0], *vals[1];
+	json_object *o;
+	PGresult *r;
+	enum db_status st;
+
+	if (!uuid_well_formed(id)) {
+		respond_error(req, 404, "User not found");
+		return;
+	}
+	vals[0] = id;
+	st = db_exec(req->arena, STMT_user_unlock, 1, vals, NULL, &r);
+	if (st != DB_OK) {
+		respond_db_error(req, st, "user unlock");
+		return;
+	}
+	if (PQntuples(r) != 1) {
+		respond_error(req, 404, "User not found");
+		return;
+	}
+	log_event("info", "lockout_cleared", LF_S("userId", id),
+	    LF_S("email", PQgetvalue(r, 0, 0)), LF_S("by", req->user->id),
+	    LF_S("ip", req->ip));
+	o = json_object_new_object();
+	if (o != NULL)
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+	respond(req, 200, o);
+}

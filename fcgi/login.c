@@ -1,0 +1,135 @@
+/*
+ * login.c -- the hardened login, shared by /login and /token/login.
+ *
+ * The contract's column of checks, each an early return:
+ *   1. per-IP rate limit          4. one password hash, always
+ *   2. per-email rate limit       5. failure: 401, counted toward lockout
+ *   3. lockout                    6. success: lockout count cleared
+ * Both routes draw on one budget because the keys do not name the route.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "bulwark.h"
+
+static const struct field login_fields[] = {
+	{ "email", F_EMAIL, 0, 0 },
+	{ "password", F_LOGIN_PASSWORD, 0, 0 },
+};
+
+static void
+too_many(struct request *req, long long retry_ms, const char *message)
+{
+	char ra[24];
+
+	snprintf(ra, sizeof ra, "%ld", retry_after_seconds(retry_ms));
+	response_header(req, "Retry-After", ra);
+	respond_error(req, 429, message);
+}
+
+/* Upgrades a hash made with weaker settings than configured; best effort:
+ * the login stands if it fails. */
+static void
+rehash(struct request *req, const struct user *u, const char *pw, size_t len)
+{
+	char h[PW_HASH_MAX];
+	const char *vals[3] = { u->id, h, u->password_hash };
+	PGresult *r;
+
+	if (!password_needs_rehash(u->password_hash) ||
+	    password_hash(pw, len, h) < 0)
+		return;
+	if (db_exec(req->arena, STMT_user_rehash, 3, vals, NULL, &r) == DB_OK &&
+	    strcmp(PQcmdTuples(r), "1") == 0)
+		log_event("info", "password_rehashed", LF_S("userId", u->id));
+	OPENSSL_cleanse(h, sizeof h);
+}
+
+int
+login_attempt(struct request *req, struct user *u)
+{
+	struct field_value v[2];
+	struct limit_result lim;
+	const char *email, *vals[1], *stored = NULL;
+	char key[300];
+	enum db_status st;
+	PGresult *r;
+	int found, ok, locked = 0;
+
+	if (body_validate(req, login_fields, 2, v) < 0)
+		return -1;
+	email = v[0].str;
+
+	/* 1. Per-IP limit. */
+	snprintf(key, sizeof key, "login:ip:%s", req->ip);
+	if ((st = rate_limit_hit(req, key, cfg.login_ip_limit,
+	    cfg.login_window, &lim)) != DB_OK)
+		goto dberr;
+	if (!lim.allowed) {
+		log_event("warning", "rate_limited", LF_S("key", "ip"),
+		    LF_S("ip", req->ip), LF_S("email", email));
+		too_many(req, lim.retry_after_ms,
+		    "Too many login attempts. Try again later.");
+		return -1;
+	}
+
+	/* 2. Per-email limit. */
+	snprintf(key, sizeof key, "login:email:%s", email);
+	if ((st = rate_limit_hit(req, key, cfg.login_email_limit,
+	    cfg.login_window, &lim)) != DB_OK)
+		goto dberr;
+	if (!lim.allowed) {
+		log_event("warning", "rate_limited", LF_S("key", "email"),
+		    LF_S("ip", req->ip), LF_S("email", email));
+		too_many(req, lim.retry_after_ms,
+		    "Too many login attempts. Try again later.");
+		return -1;
+	}
+
+	/* 3. Lockout. */
+	if ((st = lockout_check(req, email, &lim)) != DB_OK)
+		goto dberr;
+	if (!lim.allowed) {
+		log_event("warning", "login_locked", LF_S("email", email),
+		    LF_S("ip", req->ip));
+		too_many(req, lim.retry_after_ms,
+		    "Account temporarily locked. Try again later.");
+		return -1;
+	}
+
+	/* 4. One full hash whether or not the user exists. */
+	vals[0] = email;
+	if ((st = db_exec(req->arena, STMT_user_by_email, 1, vals, NULL,
+	    &r)) != DB_OK)
+		goto dberr;
+	found = PQntuples(r) == 1;
+	if (found)
+		stored = PQgetvalue(r, 0, 6);
+	ok = password_verify(v[1].str, v[1].len, stored);
+
+	/* 5. Failure. */
+	if (!found || !ok) {
+		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
+			goto dberr;
+		log_event("info", "login_failed", LF_S("email", email),
+		    LF_S("ip", req->ip), LF_S("locked", locked ? "yes" : NULL));
+		respond_error(req, 401, "Invalid email or password");
+		return -1;
+	}
+
+	/* 6. Success. */
+	user_from_row(req, r, 0, 0, u);
+	u->password_hash = stored;
+	req->user_id_for_log = u->id;
+	if ((st = lockout_clear(req, email)) != DB_OK)
+		goto dberr;
+	rehash(req, u, v[1].str, v[1].len);
+	log_event("info", "login_success", LF_S("userId", u->id),
+	    LF_S("email", email), LF_S("ip", req->ip));
+	return 0;
+dberr:
+	respond_db_error(req, st, "login");
+	return -1;
+}

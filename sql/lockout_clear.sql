@@ -1,0 +1,2 @@
+-- $1 email
+DELETE FROM lockouts WHERE email = $1

@@ -1,0 +1,17 @@
+-- Records a failed login; the failure that reaches the threshold locks the
+-- email.  A lock that has lifted starts the count again.
+-- $1 email, $2 threshold, $3 lock seconds.  Returns failures, locked.
+INSERT INTO lockouts AS l (email, failures, locked_until)
+VALUES ($1, 1, CASE WHEN 1 >= $2::int
+                    THEN now() + $3::int * interval '1 second' END)
+ON CONFLICT (email) DO UPDATE SET
+    failures = CASE WHEN l.locked_until <= now() THEN 1
+                    ELSE l.failures + 1 END,
+    locked_until = CASE
+        WHEN (CASE WHEN l.locked_until <= now() THEN 1
+                   ELSE l.failures + 1 END) >= $2::int
+        THEN now() + $3::int * interval '1 second'
+        WHEN l.locked_until <= now() THEN NULL
+        ELSE l.locked_until END,
+    updated_at = now()
+RETURNING failures, locked_until IS NOT NULL AND locked_until > now()
