@@ -137,6 +137,7 @@ int token_well_formed(const char *s);
 /* ---- password.c: libxcrypt ------------------------------------------------ */
 
 #define PW_HASH_MAX 128
+#define BCRYPT_MAX_BYTES 72
 
 /* Computes the dummy hash with the configured algorithm and cost. */
 int password_init(void);
@@ -334,8 +335,10 @@ int login_attempt(struct request *, struct user *u);
 
 /* The client IP for req (see API.md, BULWARK_TRUSTED_PROXIES). */
 const char *client_ip(struct request *);
-/* Parses cfg.trusted_proxies; -1 with err on a bad entry. */
-int ip_init(char *err, size_t errlen);
+/* Parses a BULWARK_TRUSTED_PROXIES list (NULL: none) and puts it in force;
+ * -1 with err on a bad entry, and the list in force is kept.  Called by
+ * config_load, so a configuration and its proxies change together. */
+int ip_init(const char *list, char *err, size_t errlen);
 
 /* ---- routes ------------------------------------------------------------- */
 

@@ -294,6 +294,9 @@ config_load(int need_secret, char *err, size_t errlen)
 	    err, errlen) < 0)
 		goto fail;
 
+	/* Last, since it puts the list in force: nothing may fail after. */
+	if (ip_init(c.trusted_proxies, err, errlen) < 0)
+		goto fail;
 	config_release(&cfg);
 	cfg = c;
 	return 0;

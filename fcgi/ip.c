@@ -60,15 +60,17 @@ parse_ip(const char *s, size_t n, struct ipaddr *out)
 }
 
 int
-ip_init(char *err, size_t errlen)
+ip_init(const char *list, char *err, size_t errlen)
 {
-	const char *p = cfg.trusted_proxies, *e, *slash;
+	const char *p = list, *e, *slash;
+	struct cidr tmp[MAX_PROXIES];
 	struct ipaddr a;
 	char *end;
 	long bits;
-	size_t n;
+	size_t n, ntmp = 0;
 
-	nproxies = 0;
+	/* Parsed into tmp and committed at the end: a refused list leaves
+	 * the one in force untouched (a refused SIGHUP reload). */
 	while (p != NULL && *p != '\0') {
 		while (*p == ' ' || *p == ',')
 			p++;
@@ -89,15 +91,15 @@ ip_init(char *err, size_t errlen)
 			    bits > (a.family == AF_INET ? 32 : 128))
 				goto bad;
 		}
-		if (nproxies == MAX_PROXIES) {
+		if (ntmp == MAX_PROXIES) {
 			snprintf(err, errlen, "BULWARK_TRUSTED_PROXIES: more "
 			    "than %d entries", MAX_PROXIES);
 			return -1;
 		}
-		proxies[nproxies].family = a.family;
-		memcpy(proxies[nproxies].addr, a.addr, 16);
-		proxies[nproxies].bits = (int)bits;
-		nproxies++;
+		tmp[ntmp].family = a.family;
+		memcpy(tmp[ntmp].addr, a.addr, 16);
+		tmp[ntmp].bits = (int)bits;
+		ntmp++;
 		p = e;
 		continue;
 bad:
@@ -105,6 +107,8 @@ bad:
 		    "an address or CIDR", (int)(n > 64 ? 64 : n), p);
 		return -1;
 	}
+	memcpy(proxies, tmp, ntmp * sizeof tmp[0]);
+	nproxies = ntmp;
 	return 0;
 }
 

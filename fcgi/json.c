@@ -67,7 +67,9 @@ respond_one_issue(struct request *req, const char *message)
 static int
 local_char(int c)
 {
-	return isalnum(c) || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL;
+	/* strchr finds the terminator for c == 0: exclude NUL explicitly. */
+	return c != '\0' &&
+	    (isalnum(c) || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
 const char *
@@ -127,10 +129,44 @@ check_new_password(const char *pw, size_t len, const char *email)
 		return "Must be at least 8 characters";
 	if (chars > PASSWORD_MAX)
 		return "Must be at most 128 characters";
+	/* bcrypt reads 72 bytes and ignores the rest: refuse rather than
+	 * store a password of which only a part counts. */
+	if (cfg.pw_algo == PW_BCRYPT && len > BCRYPT_MAX_BYTES)
+		return "Must be at most 72 bytes";
 	if (email != NULL && strlen(email) == len &&
 	    strncasecmp(pw, email, len) == 0)
 		return "Must not be the same as the email";
 	return NULL;
+}
+
+/* JSON forbids raw control characters inside strings; json-c (0.16) lets
+ * them through even in strict mode.  Outside strings only the four
+ * whitespace characters may appear.  1 when the body is clean. */
+static int
+no_raw_controls(const char *s, size_t n)
+{
+	size_t i;
+	int in_str = 0, esc = 0;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (in_str) {
+			if (c < 0x20)
+				return 0;
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"')
+			in_str = 1;
+		else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' &&
+		    c != '\r')
+			return 0;
+	}
+	return 1;
 }
 
 int
@@ -156,6 +192,10 @@ body_validate(struct request *req, const struct field *f, size_t n,
 	}
 	if (!utf8_valid(req->body, req->body_len)) {
 		respond_one_issue(req, "Body must be valid UTF-8");
+		return -1;
+	}
+	if (!no_raw_controls(req->body, req->body_len)) {
+		respond_one_issue(req, "Control characters must be escaped");
 		return -1;
 	}
 	if ((tok = json_tokener_new_ex(JSON_DEPTH)) == NULL) {

@@ -27,6 +27,8 @@ log_open(const char *path)
 	int fd;
 
 	if (path == NULL || *path == '\0') {
+		if (log_fd > 2)
+			close(log_fd);
 		log_fd = 2;
 		return 0;
 	}
@@ -112,6 +114,11 @@ json_escape_append(char *buf, size_t cap, size_t *len, const char *s)
 
 	if (cap == 0)
 		return;
+	if (*len + 3 > cap) { /* not even "" fits: a lone '"' is not JSON */
+		if (*len < cap)
+			buf[*len] = '\0';
+		return;
+	}
 	/* Room for the closing quote and "..." is kept back while copying. */
 	put(buf, cap, len, "\"", 1);
 	while (i < n) {
@@ -183,16 +190,22 @@ void
 log_fields(const char *level, const char *event, const struct log_field *f,
     size_t n)
 {
-	char buf[LOG_LINE_MAX], num[32];
-	size_t len, i;
+	static const char cut[] = ",\"truncated\":true";
+	/* One field: a key and a value of at most LOG_VALUE_MAX bytes each,
+	 * 6 output bytes per input byte at worst, quotes, "...", ',' ':'. */
+	char buf[LOG_LINE_MAX], fld[2 * (LOG_VALUE_MAX * 6 + 8) + 40], num[32];
+	/* Room kept back for cut, '}' and '\n'. */
+	size_t lim = sizeof buf - (sizeof cut - 1) - 2, len, flen, i;
+	int dropped = 0;
 
-	len = line_start(buf, sizeof buf - 2, level, event);
+	len = line_start(buf, lim, level, event);
 	for (i = 0; i < n; i++) {
 		if (f[i].key == NULL || (f[i].kind == 0 && f[i].str == NULL))
 			continue;
-		put(buf, sizeof buf - 2, &len, ",", 1);
-		json_escape_append(buf, sizeof buf - 2, &len, f[i].key);
-		put(buf, sizeof buf - 2, &len, ":", 1);
+		flen = 0;
+		put(fld, sizeof fld, &flen, ",", 1);
+		json_escape_append(fld, sizeof fld, &flen, f[i].key);
+		put(fld, sizeof fld, &flen, ":", 1);
 		if (f[i].kind != 0) {
 			if (f[i].kind == 1)
 				snprintf(num, sizeof num, "%lld", f[i].num);
@@ -200,11 +213,22 @@ log_fields(const char *level, const char *event, const struct log_field *f,
 				snprintf(num, sizeof num, "%s%lld.%03lld",
 				    f[i].num < 0 ? "-" : "", llabs(f[i].num) / 1000,
 				    llabs(f[i].num) % 1000);
-			put(buf, sizeof buf - 2, &len, num, strlen(num));
+			put(fld, sizeof fld, &flen, num, strlen(num));
 		} else
-			json_escape_append(buf, sizeof buf - 2, &len, f[i].str);
+			json_escape_append(fld, sizeof fld, &flen, f[i].str);
+		/* A field goes in whole or not at all: a cut key or value
+		 * would break the line. */
+		if (len + flen >= lim) {
+			dropped = 1;
+			continue;
+		}
+		memcpy(buf + len, fld, flen);
+		len += flen;
 	}
-	/* sizeof buf - 2 above keeps room for these two bytes. */
+	if (dropped) {
+		memcpy(buf + len, cut, sizeof cut - 1);
+		len += sizeof cut - 1;
+	}
 	buf[len++] = '}';
 	buf[len++] = '\n';
 	write_line(buf, len);

@@ -47,8 +47,7 @@ load(int need_secret)
 {
 	char err[512];
 
-	if (config_load(need_secret, err, sizeof err) < 0 ||
-	    ip_init(err, sizeof err) < 0) {
+	if (config_load(need_secret, err, sizeof err) < 0) {
 		fprintf(stderr, "bulwark: %s\n", err);
 		/* Under spawn-fcgi stderr is /dev/null: say it in the log too. */
 		if (getenv("BULWARK_LOG_FILE") != NULL &&

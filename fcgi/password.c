@@ -97,8 +97,11 @@ password_verify(const char *pw, size_t len, const char *hash)
 	memcpy(tmp, pw, len);
 	tmp[len] = '\0';
 	h = crypt_rn(tmp, want, &cd, (int)sizeof cd);
-	/* The dummy hash never "matches": its password is random and gone. */
-	if (h != NULL && want != dummy_hash && memchr(pw, '\0', len) == NULL)
+	/* The dummy hash never "matches": its password is random and gone.
+	 * Nor does a password longer than bcrypt reads: its tail would not
+	 * count.  Both still cost the full hash above. */
+	if (h != NULL && want != dummy_hash && memchr(pw, '\0', len) == NULL &&
+	    !(strncmp(want, "$2", 2) == 0 && len > BCRYPT_MAX_BYTES))
 		ok = crypto_equal(h, strlen(h), want, strlen(want));
 	OPENSSL_cleanse(tmp, len);
 	free(tmp);

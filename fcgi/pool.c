@@ -307,8 +307,7 @@ pool_run(const char *spec, int workers)
 			break;
 		if (reload) {
 			reload = 0;
-			if (config_load(1, err, sizeof err) < 0 ||
-			    ip_init(err, sizeof err) < 0) {
+			if (config_load(1, err, sizeof err) < 0) {
 				log_msg("error", "reload refused, keeping the "
 				    "running configuration: %s", err);
 			} else {

@@ -90,8 +90,9 @@ request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 	if ((v = param(req, "CONTENT_LENGTH")) != NULL && *v != '\0') {
 		errno = 0;
 		n = strtol(v, &end, 10);
-		req->content_length = (errno != 0 || *end != '\0' || n < 0) ?
-		    -2 : n;
+		/* Digits only: no sign, no space, no overflow. */
+		req->content_length = (*v < '0' || *v > '9' || errno != 0 ||
+		    *end != '\0') ? -2 : n;
 	}
 	req->ip = client_ip(req);
 	v = request_cookie(req, "csrf_token");

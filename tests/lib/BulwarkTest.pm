@@ -1,0 +1,989 @@
+package BulwarkTest;
+
+# Helpers for the Bulwark integration tests (tests/integration/*.t).
+#
+# The tests run under tests/run.sh, which starts a throwaway PostgreSQL
+# cluster, migrates it and exports:
+#   BULWARK_BIN, BULWARK_TEST_DIR, DATABASE_URL, BULWARK_TEST_PGHOST,
+#   BULWARK_TEST_PGPORT, BULWARK_TEST_PGDATA, BULWARK_TEST_PGBIN
+#
+# A "stack" is lighttpd on 127.0.0.1:<free port> in front of one or two pools of
+# Bulwark FastCGI workers (spawn-fcgi -F N, or `bulwark serve`), each stack in
+# its own directory under BULWARK_TEST_DIR with its own JSON log file.
+#
+#   my $s = start_stack(workers => 4, env => { BULWARK_SESSION_TTL => 2 });
+#   my $r = $s->req(GET => '/health');          # {status, headers, body, json, cookies}
+#   my $c = $s->signup($email, $password);      # a client with a cookie jar
+#   $c->req(POST => '/logout', csrf => 1);      # sends the jar and X-CSRF-Token
+#   $s->stop;                                   # also at END
+#
+# Only core Perl modules. HTTP goes over a hand-written HTTP/1.1 client (not
+# HTTP::Tiny), so that a test controls every byte: no default Content-Type,
+# raw invalid UTF-8 and NUL bodies, chunked uploads, repeated Set-Cookie kept.
+#
+# Workers: spawn-fcgi 1.6.4 writes one pid per line to -P with -F N; every
+# process a stack starts also carries BULWARK_TEST_STACK=<its directory> in
+# its environment, which is how respawned workers are found and how
+# tests/run.sh kills whatever a crashed test left behind.
+#
+# As root: spawn-fcgi only refuses uid 0 when asked to switch user (-u), and
+# lighttpd runs as root when server.username is unset, so both work unchanged;
+# PostgreSQL is the one that must run as `postgres` (pg_ctl below uses runuser).
+
+use strict;
+use warnings;
+use Exporter 'import';
+use Test::More ();
+use JSON::PP ();
+use IO::Socket::INET ();
+use IO::Select ();
+use File::Temp qw(tempdir);
+use POSIX qw(WNOHANG _exit);
+use Time::HiRes qw(time sleep);
+use Time::Local qw(timegm);
+use Digest::SHA qw(sha256_hex);
+
+our @EXPORT = qw(
+  start_stack req signup login
+  psql psql_one q_lit pg_stop pg_start pg_ready
+  add_user run_cmd bulwark_bin test_dir default_env test_secret
+  unique_email unique_password
+  common_ok error_is issues_ok user_object_ok cookie_cleared
+  session_rows_for_cookie sha256_hex
+  proc_alive proc_state children_of procs_with_env wait_until parallel free_port
+  $JSON_CT @SECURITY_HEADERS
+);
+
+our $JSON_CT = 'application/json; charset=utf-8';
+our @SECURITY_HEADERS = (
+	[ 'x-content-type-options',    'nosniff' ],
+	[ 'x-frame-options',           'DENY' ],
+	[ 'referrer-policy',           'strict-origin-when-cross-origin' ],
+	[ 'strict-transport-security', 'max-age=31536000; includeSubDomains' ],
+	[ 'content-security-policy',   "default-src 'none'; frame-ancestors 'none'" ],
+	[ 'cache-control',             'no-store' ],
+);
+
+my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+my $TEST_SECRET = 'bulwark-integration-test-secret-0123456789abcdef';
+my $OWNER = $$;
+my @STACKS;
+my $CURRENT;
+my $SEQ = 0;
+
+# Whole-file watchdog: a hung request must fail the file, not the suite.
+$SIG{ALRM} = sub { die "test file timed out (BULWARK_TEST_FILE_TIMEOUT)\n" };
+alarm($ENV{BULWARK_TEST_FILE_TIMEOUT} || 150);
+
+# Become a child subreaper so the workers spawn-fcgi forks (and then orphans)
+# are reparented to this process and can be reaped, whatever pid 1 is.
+eval {
+	local $SIG{__WARN__} = sub { };
+	require 'syscall.ph';
+	syscall(&SYS_prctl(), 36, 1, 0, 0, 0);    # PR_SET_CHILD_SUBREAPER
+};
+
+sub cfg {
+	my ($k) = @_;
+	my $v = $ENV{$k};
+	die "$k is not set: run the integration tests through tests/run.sh\n"
+	  unless defined $v && length $v;
+	return $v;
+}
+sub bulwark_bin { cfg('BULWARK_BIN') }
+sub test_dir    { cfg('BULWARK_TEST_DIR') }
+sub test_secret { $TEST_SECRET }
+
+sub unique_email {
+	my ($tag) = @_;
+	$SEQ++;
+	return lc(($tag // 't') . "$$-$SEQ-" . int(rand(1e6)) . '@example.com');
+}
+
+sub unique_password {
+	$SEQ++;
+	return sprintf('Pw-%d-%d-%06x-Secret', $$, $SEQ, int(rand(0xffffff)));
+}
+
+# Environment of every Bulwark process the tests start: the inherited one
+# without any BULWARK_* setting (BULWARK_TEST_* kept), then the test defaults:
+# fast password hashing, login limits out of the way (all tests come from
+# 127.0.0.1 and the counters live in the shared database), then $over, where
+# an undef value removes the key.
+sub default_env {
+	my ($dir, $over) = @_;
+	my %e = %ENV;
+	delete $e{$_} for grep { /^BULWARK_/ && !/^BULWARK_TEST_/ } keys %e;
+	%e = (
+		%e,
+		DATABASE_URL              => cfg('DATABASE_URL'),
+		BULWARK_JWT_SECRET        => $TEST_SECRET,
+		BULWARK_PASSWORD_HASH     => 'yescrypt',
+		BULWARK_PASSWORD_COST     => 1,
+		BULWARK_LOGIN_IP_LIMIT    => 1000000,
+		BULWARK_LOGIN_EMAIL_LIMIT => 1000000,
+		BULWARK_LOCKOUT_THRESHOLD => 1000000,
+		BULWARK_RESET_IP_LIMIT    => 1000000,
+		BULWARK_RESET_EMAIL_LIMIT => 1000000,
+		BULWARK_MAIL_TRANSPORT    => 'file',
+		(defined $dir ? (BULWARK_LOG_FILE => "$dir/bulwark.log", BULWARK_MAIL_DIR => "$dir/mail") : ()),
+	);
+	for my $k (keys %{ $over || {} }) {
+		if (defined $over->{$k}) { $e{$k} = $over->{$k} }
+		else                     { delete $e{$k} }
+	}
+	return \%e;
+}
+
+# ---------------------------------------------------------------------------
+# processes
+
+sub proc_state {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return undef;
+	my $st = <$fh>;
+	return undef unless defined $st && $st =~ /^\d+ \(.*\) (\S) (\d+)/s;
+	return wantarray ? ($1, $2) : $1;
+}
+
+# Running (not a zombie, not gone).
+sub proc_alive {
+	my ($pid) = @_;
+	my $st = proc_state($pid);
+	return defined $st && $st ne 'Z' && $st ne 'X';
+}
+
+sub all_pids {
+	opendir(my $d, '/proc') or die "/proc: $!";
+	my @p = sort { $a <=> $b } grep { /^\d+$/ } readdir $d;
+	return @p;
+}
+
+# Living children of $ppid.
+sub children_of {
+	my ($ppid) = @_;
+	my @c;
+	for my $pid (all_pids()) {
+		my ($st, $pp) = proc_state($pid);
+		push @c, $pid if defined $st && $pp == $ppid && $st ne 'Z' && $st ne 'X';
+	}
+	return @c;
+}
+
+# Living processes whose initial environment holds exactly NAME=VALUE.
+sub procs_with_env {
+	my ($name, $value) = @_;
+	my $want = "$name=$value";
+	my @r;
+	for my $pid (all_pids()) {
+		next if $pid == $$;
+		open(my $fh, '<', "/proc/$pid/environ") or next;
+		local $/;
+		my $env = <$fh> // '';
+		next unless grep { $_ eq $want } split /\0/, $env;
+		push @r, $pid if proc_alive($pid);
+	}
+	return @r;
+}
+
+sub wait_until {
+	my ($cond, $timeout, $step) = @_;
+	my $end = time + ($timeout // 10);
+	while (1) {
+		my $v = $cond->();
+		return $v if $v;
+		return $v if time >= $end;
+		sleep($step // 0.05);
+	}
+}
+
+sub reap { waitpid($_, WNOHANG) for @_ }
+
+# Ends processes by pid: TERM, then KILL after $grace seconds.
+sub terminate {
+	my ($grace, @pids) = @_;
+	@pids = grep { proc_alive($_) } @pids;
+	return unless @pids;
+	kill 'TERM', @pids;
+	wait_until(sub { reap(@pids); !grep { proc_alive($_) } @pids }, $grace // 5);
+	my @left = grep { proc_alive($_) } @pids;
+	if (@left) {
+		kill 'KILL', @left;
+		wait_until(sub { reap(@left); !grep { proc_alive($_) } @left }, 5);
+	}
+	reap(@pids);
+}
+
+# run_cmd(cmd => [...], env => {...} (full environment; default %ENV),
+#         stdin => $bytes, timeout => $s, cwd => $dir)
+# -> {exit, signal, out, err, timed_out}
+sub run_cmd {
+	my (%o) = @_;
+	my $tmp = tempdir('cmd-XXXXXX', DIR => $ENV{BULWARK_TEST_DIR} || '/tmp', CLEANUP => 1);
+	{
+		open(my $in, '>', "$tmp/in") or die "$tmp/in: $!";
+		binmode $in;
+		print $in $o{stdin} if defined $o{stdin};
+		close $in;
+	}
+	my $pid = fork // die "fork: $!";
+	if (!$pid) {
+		eval {
+			%ENV = %{ $o{env} } if $o{env};
+			chdir($o{cwd} // '/') or die "chdir: $!";
+			open(STDIN,  '<', "$tmp/in")  or die;
+			open(STDOUT, '>', "$tmp/out") or die;
+			open(STDERR, '>', "$tmp/err") or die;
+			exec { $o{cmd}[0] } @{ $o{cmd} } or die "exec $o{cmd}[0]: $!\n";
+		};
+		print STDERR $@;
+		_exit(127);
+	}
+	my $status;
+	my $done = wait_until(sub { my $w = waitpid($pid, WNOHANG); $status = $? if $w == $pid; $w == $pid }, $o{timeout} // 30);
+	my %r;
+	if (!$done) {
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+		$status = $?;
+		$r{timed_out} = 1;
+	}
+	$r{exit}   = ($status & 127) ? undef : $status >> 8;
+	$r{signal} = $status & 127;
+	for my $f (qw(out err)) {
+		open(my $fh, '<', "$tmp/$f") or next;
+		local $/;
+		$r{$f} = <$fh> // '';
+	}
+	return \%r;
+}
+
+sub free_port {
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
+	  or die "free_port: $!";
+	my $p = $s->sockport;
+	close $s;
+	return $p;
+}
+
+# Forks $n children that start together (a pipe barrier) and each return
+# $code->($i) (a string). Returns the list of results in order.
+sub parallel {
+	my ($n, $code) = @_;
+	my $tmp = tempdir('par-XXXXXX', DIR => $ENV{BULWARK_TEST_DIR} || '/tmp', CLEANUP => 1);
+	pipe(my $r, my $w) or die "pipe: $!";
+	my @pids;
+	for my $i (0 .. $n - 1) {
+		my $pid = fork // die "fork: $!";
+		if (!$pid) {
+			close $w;
+			my $x = <$r>;    # EOF when the parent closes the write end
+			my $out = eval { $code->($i) };
+			$out = "died: $@" unless defined $out;
+			if (open(my $fh, '>', "$tmp/$i")) { print $fh $out; close $fh }
+			_exit(0);
+		}
+		push @pids, $pid;
+	}
+	close $r;
+	close $w;
+	waitpid($_, 0) for @pids;
+	my @res;
+	for my $i (0 .. $n - 1) {
+		my $v;
+		if (open(my $fh, '<', "$tmp/$i")) { local $/; $v = <$fh> }
+		push @res, $v // 'no result';
+	}
+	return @res;
+}
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+sub q_lit {
+	my ($s) = @_;
+	return 'NULL' unless defined $s;
+	$s =~ s/'/''/g;
+	return "'$s'";
+}
+
+# Runs SQL as the superuser `postgres` over the cluster's socket; returns the
+# rows of the last statement as array refs (NULL as undef).
+sub psql {
+	my ($sql, %o) = @_;
+	my @cmd = (
+		cfg('BULWARK_TEST_PGBIN') . '/psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+		'-P', "null=\x02", '-F', "\x1f", '-R', "\x1e",
+		'-h', cfg('BULWARK_TEST_PGHOST'), '-p', cfg('BULWARK_TEST_PGPORT'),
+		'-U', 'postgres', '-d', $o{db} // 'bulwark', '-c', $sql
+	);
+	my $r = run_cmd(cmd => \@cmd, timeout => 30);
+	die "psql failed ($sql): $r->{err}" if !defined $r->{exit} || $r->{exit} != 0;
+	my $out = $r->{out};
+	$out =~ s/\n\z//;
+	return [] if $out eq '';
+	return [ map { [ map { $_ eq "\x02" ? undef : $_ } split /\x1f/, $_, -1 ] } split /\x1e/, $out, -1 ];
+}
+
+sub psql_one {
+	my $rows = psql(@_);
+	return @$rows ? $rows->[0][0] : undef;
+}
+
+sub pg_ctl {
+	my (@args) = @_;
+	my @cmd = (cfg('BULWARK_TEST_PGBIN') . '/pg_ctl', '-D', cfg('BULWARK_TEST_PGDATA'), @args);
+	unshift @cmd, 'runuser', '-u', 'postgres', '--' if $> == 0;
+	my $r = run_cmd(cmd => \@cmd, timeout => 60);
+	die "pg_ctl @args failed: $r->{out}$r->{err}" if !defined $r->{exit} || $r->{exit} != 0;
+	return $r;
+}
+
+sub pg_stop { pg_ctl('-m', 'fast', '-w', '-t', '30', 'stop') }
+
+sub pg_start {
+	my $log = $ENV{BULWARK_TEST_PGLOG} || (cfg('BULWARK_TEST_PGDATA') . '/../postgres.log');
+	pg_ctl('-l', $log, '-w', '-t', '30', 'start');
+}
+
+sub pg_ready {
+	my $r = run_cmd(
+		cmd => [ cfg('BULWARK_TEST_PGBIN') . '/psql', '-X', '-q', '-At', '-h', cfg('BULWARK_TEST_PGHOST'),
+			'-p', cfg('BULWARK_TEST_PGPORT'), '-U', 'postgres', '-d', 'bulwark', '-c', 'SELECT 1' ],
+		timeout => 10
+	);
+	return defined $r->{exit} && $r->{exit} == 0;
+}
+
+# Rows of bulwark.sessions whose id_hash is SHA-256 of the cookie value.
+sub session_rows_for_cookie {
+	my ($value) = @_;
+	return psql("SELECT user_id, expires_at FROM bulwark.sessions WHERE id_hash = decode("
+		  . q_lit(sha256_hex($value)) . ", 'hex')");
+}
+
+# `bulwark user add --email E [--admin]`, the password on stdin.
+sub add_user {
+	my ($email, $password, $admin, %o) = @_;
+	return run_cmd(
+		cmd => [ bulwark_bin(), 'user', 'add', '--email', $email, ($admin ? ('--admin') : ()) ],
+		env => default_env(undef, $o{env}),
+		stdin => "$password\n",
+		timeout => 60,
+	);
+}
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+sub parse_set_cookie {
+	my ($raw) = @_;
+	my ($nv, @attrs) = split /;/, $raw;
+	my ($n, $v) = split /=/, $nv, 2;
+	s/^\s+|\s+$//g for grep { defined } $n, $v;
+	my %a;
+	for (@attrs) {
+		my ($k, $val) = split /=/, $_, 2;
+		$k =~ s/^\s+|\s+$//g;
+		next if $k eq '';
+		$val =~ s/^\s+|\s+$//g if defined $val;
+		$a{ lc $k } = $val // 1;
+	}
+	return { name => $n, value => $v // '', attrs => \%a, raw => $raw };
+}
+
+my %MON = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5, Jul => 6, Aug => 7, Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+
+# A Set-Cookie that tells the browser to drop the cookie.
+sub cookie_cleared {
+	my ($c) = @_;
+	return 0 unless $c;
+	return 1 if $c->{value} eq '';
+	return 1 if defined $c->{attrs}{'max-age'} && $c->{attrs}{'max-age'} =~ /^-?\d+$/ && $c->{attrs}{'max-age'} <= 0;
+	if (my $e = $c->{attrs}{expires}) {
+		if ($e =~ /(\d{1,2})[ -](\w{3})[ -](\d{4}) (\d\d):(\d\d):(\d\d)/ && exists $MON{$2}) {
+			return 1 if timegm($6, $5, $4, $1, $MON{$2}, $3) <= time;
+		}
+	}
+	return 0;
+}
+
+sub dechunk {
+	my ($b) = @_;
+	my $out = '';
+	while ($b =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+		my $n = hex $1;
+		last if $n == 0;
+		$out .= substr($b, 0, $n, '');
+		$b =~ s/\A\r\n//;
+	}
+	return $out;
+}
+
+# One HTTP/1.1 request on a fresh connection (Connection: close), written and
+# read by hand so that bodies, headers and content types are exactly what the
+# test says (no default Content-Type), and multiple Set-Cookie are kept.
+#   http(port => P, method => M, path => P, headers => [[k, v], ...],
+#        body => $bytes, chunked => 1, timeout => 15)
+sub http {
+	my (%a) = @_;
+	local $SIG{PIPE} = 'IGNORE';
+	my $t0 = time;
+	my $deadline = $t0 + ($a{timeout} // 15);
+	my %res = (status => 0, headers => {}, header_list => [], body => '', json => undef, cookies => {}, set_cookie => []);
+	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $a{port}, Proto => 'tcp', Timeout => 5);
+	if (!$sock) {
+		$res{error} = "connect: $!";
+		return \%res;
+	}
+	binmode $sock;
+	my $req = "$a{method} $a{path} HTTP/1.1\r\nHost: 127.0.0.1:$a{port}\r\nConnection: close\r\n";
+	$req .= "$_->[0]: $_->[1]\r\n" for @{ $a{headers} || [] };
+	my $body = $a{body};
+	if ($a{chunked} && defined $body) {
+		$req .= "Transfer-Encoding: chunked\r\n";
+		my $enc = '';
+		for (my $i = 0 ; $i < length $body ; $i += 8192) {
+			my $part = substr($body, $i, 8192);
+			$enc .= sprintf("%x\r\n", length $part) . $part . "\r\n";
+		}
+		$body = $enc . "0\r\n\r\n";
+	}
+	elsif (defined $body) {
+		$req .= 'Content-Length: ' . length($body) . "\r\n";
+	}
+	elsif ($a{method} =~ /^(POST|PUT|PATCH|DELETE)$/) {
+		$req .= "Content-Length: 0\r\n";
+	}
+	my $out = $req . "\r\n" . ($body // '');
+	my $sel = IO::Select->new($sock);
+	my $off = 0;
+	while ($off < length $out) {
+		my $left = $deadline - time;
+		last if $left <= 0 || !$sel->can_write($left);
+		my $n = syswrite($sock, $out, 65536, $off);
+		if (!defined $n) {
+			next if $!{EINTR} || $!{EAGAIN};
+			last;    # the server may answer early and close
+		}
+		$off += $n;
+	}
+	my $buf = '';
+	while (1) {
+		my $left = $deadline - time;
+		if ($left <= 0 || !$sel->can_read($left)) {
+			$res{error} = 'timeout';
+			last;
+		}
+		my $n = sysread($sock, $buf, 65536, length $buf);
+		last if !$n;
+	}
+	close $sock;
+	$res{elapsed} = time - $t0;
+	$res{raw} = $buf;
+	my ($head, $rest) = split /\r\n\r\n/, $buf, 2;
+	if (!defined $head || $head !~ m{\AHTTP/1\.[01] (\d{3})(?: ([^\r\n]*))?}) {
+		$res{error} //= 'no HTTP response';
+		return \%res;
+	}
+	$res{status} = $1 + 0;
+	$res{reason} = $2;
+	my @lines = split /\r\n/, $head;
+	shift @lines;
+	for my $l (@lines) {
+		next unless $l =~ /^([^:]+):\s*(.*?)\s*$/;
+		my ($k, $v) = (lc $1, $2);
+		push @{ $res{header_list} }, [ $k, $v ];
+		if ($k eq 'set-cookie') {
+			push @{ $res{set_cookie} }, $v;
+			my $c = parse_set_cookie($v);
+			$res{cookies}{ $c->{name} } = $c;
+		}
+		elsif (exists $res{headers}{$k}) { $res{headers}{$k} .= ", $v" }
+		else                            { $res{headers}{$k} = $v }
+	}
+	$res{headers}{'set-cookie'} = $res{set_cookie};
+	$rest //= '';
+	if (($res{headers}{'transfer-encoding'} // '') =~ /chunked/i) {
+		$rest = dechunk($rest);
+	}
+	elsif (defined(my $cl = $res{headers}{'content-length'})) {
+		$res{short_body} = 1 if length($rest) < $cl;
+	}
+	$res{body} = $rest;
+	$res{json} = eval { $JSON->decode($rest) } if length $rest;
+	return \%res;
+}
+
+sub req   { ($CURRENT or die "no stack started\n")->req(@_) }
+sub signup { ($CURRENT or die "no stack started\n")->signup(@_) }
+sub login { ($CURRENT or die "no stack started\n")->login(@_) }
+
+# ---------------------------------------------------------------------------
+# assertions (each emits Test::More results)
+
+# Headers and body every response must have (API.md "Every response"). One
+# assertion, with the problems as diagnostics.
+sub common_ok {
+	my ($r, $name) = @_;
+	my @bad;
+	push @bad, "no HTTP response ($r->{error})" if !$r->{status};
+	my $ct = $r->{headers}{'content-type'};
+	push @bad, 'Content-Type is ' . ($ct // 'missing') if !defined $ct || $ct ne $JSON_CT;
+	for my $h (@SECURITY_HEADERS) {
+		my @v = map { $_->[1] } grep { $_->[0] eq $h->[0] } @{ $r->{header_list} };
+		if (@v != 1) { push @bad, "$h->[0] appears " . scalar(@v) . ' times' }
+		elsif ($v[0] ne $h->[1]) { push @bad, "$h->[0] is '$v[0]'" }
+	}
+	push @bad, 'body is not a JSON object: ' . substr($r->{body}, 0, 200)
+	  unless ref $r->{json} eq 'HASH';
+	push @bad, 'body shorter than Content-Length' if $r->{short_body};
+	my $ok = Test::More::ok(!@bad, "$name: JSON content type and security headers");
+	Test::More::diag("  $_") for @bad;
+	return $ok;
+}
+
+# Status, exact {"error": $message} (plus any keys listed in %extra), common headers.
+sub error_is {
+	my ($r, $status, $message, $name, %extra) = @_;
+	my $ok = Test::More::is($r->{status}, $status, "$name: status $status");
+	$ok &= Test::More::is(ref $r->{json} eq 'HASH' ? $r->{json}{error} : $r->{body}, $message, "$name: error message");
+	if (ref $r->{json} eq 'HASH' && !%extra) {
+		$ok &= Test::More::is_deeply([ sort keys %{ $r->{json} } ], ['error'], "$name: only an error key");
+	}
+	$ok &= common_ok($r, $name);
+	return $ok;
+}
+
+# 400 {"error":"Invalid request","issues":[{"path":...,"message":...}]} naming $path.
+sub issues_ok {
+	my ($r, $path, $name) = @_;
+	my $j = ref $r->{json} eq 'HASH' ? $r->{json} : {};
+	my $ok = Test::More::is($r->{status}, 400, "$name: 400");
+	$ok &= Test::More::is($j->{error}, 'Invalid request', "$name: error is 'Invalid request'");
+	my $issues = $j->{issues};
+	my $well_formed = ref $issues eq 'ARRAY' && @$issues
+	  && !grep { ref $_ ne 'HASH' || !defined $_->{path} || ref $_->{path} || !defined $_->{message} || ref $_->{message} || $_->{message} eq '' } @$issues;
+	$ok &= Test::More::ok($well_formed, "$name: issues is a list of {path, message}")
+	  or Test::More::diag('  body: ' . substr($r->{body}, 0, 300));
+	if (defined $path) {
+		$ok &= Test::More::ok($well_formed && (grep { $_->{path} eq $path } @$issues), "$name: an issue for '$path'")
+		  or Test::More::diag('  body: ' . substr($r->{body}, 0, 300));
+	}
+	$ok &= common_ok($r, $name);
+	return $ok;
+}
+
+# A user object is exactly {id, email, role, emailVerified, twoFactorEnabled, createdAt}.
+sub user_object_ok {
+	my ($u, $name, %exp) = @_;
+	my @bad;
+	if (ref $u ne 'HASH') {
+		@bad = ('not an object');
+	}
+	else {
+		my @keys = sort keys %$u;
+		my @want = sort qw(id email role emailVerified twoFactorEnabled createdAt);
+		push @bad, "keys are [@keys]" if "@keys" ne "@want";
+		push @bad, "id '" . ($u->{id} // 'undef') . "' is not a UUID"
+		  unless defined $u->{id} && !ref $u->{id} && $u->{id} =~ /\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\z/i;
+		push @bad, 'role is ' . ($u->{role} // 'undef') unless defined $u->{role} && $u->{role} =~ /\A(user|admin)\z/;
+		for my $b (qw(emailVerified twoFactorEnabled)) {
+			push @bad, "$b is not a JSON boolean" unless JSON::PP::is_bool($u->{$b});
+		}
+		push @bad, 'createdAt ' . ($u->{createdAt} // 'undef') . ' is not an RFC 3339 time'
+		  unless defined $u->{createdAt} && !ref $u->{createdAt}
+		  && $u->{createdAt} =~ /\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\z/;
+		for my $k (sort keys %exp) {
+			my $got = $u->{$k};
+			$got = $got ? 'true' : 'false' if JSON::PP::is_bool($got);
+			push @bad, "$k is '" . ($got // 'undef') . "', expected '$exp{$k}'"
+			  unless defined $got && $got eq $exp{$k};
+		}
+	}
+	my $ok = Test::More::ok(!@bad, "$name: user object");
+	Test::More::diag("  $_") for @bad;
+	return $ok;
+}
+
+# ---------------------------------------------------------------------------
+# stacks
+
+sub start_stack {
+	my (%o) = @_;
+	my $s = bless {
+		workers => 4,
+		pools   => 1,
+		mode    => 'spawn-fcgi',    # or 'serve' (bulwark's own pool)
+		listen  => 'unix',          # serve mode: 'unix' or 'tcp'
+		env     => {},
+		%o,
+		owner   => $$,
+		secrets => {},
+	}, 'BulwarkTest::Stack';
+	my $dir = tempdir('stack-XXXXXX', DIR => test_dir());
+	chmod 0755, $dir;
+	mkdir "$dir/$_" for qw(docroot mail upload);
+	$s->{dir} = $dir;
+	$s->{log} = "$dir/bulwark.log";
+	push @STACKS, $s;
+	$CURRENT = $s;
+	for my $i (1 .. $s->{pools}) {
+		my $p = { n => $i, marker => "$dir/pool$i" };
+		if ($s->{mode} eq 'serve' && $s->{listen} eq 'tcp') {
+			$p->{tcp} = free_port();
+			$p->{listen} = "127.0.0.1:$p->{tcp}";
+		}
+		else {
+			$p->{sock} = "$dir/fcgi$i.sock";
+			$p->{listen} = $p->{sock};
+		}
+		push @{ $s->{pool} }, $p;
+	}
+	$s->{port} = free_port();
+	$s->start_pool($_) for @{ $s->{pool} };
+	$s->start_lighttpd;
+	$s->wait_ready unless defined $o{wait} && !$o{wait};
+	return $s;
+}
+
+END {
+	if ($$ == $OWNER) {
+		local $?;
+		for my $s (reverse @STACKS) { eval { $s->stop } }
+	}
+}
+
+package BulwarkTest::Client;
+
+# A cookie jar on a stack: sends its cookies, absorbs Set-Cookie.
+
+sub new {
+	my ($class, $s) = @_;
+	return bless { s => $s, jar => {} }, $class;
+}
+
+sub res     { $_[0]{res} }
+sub cookie  { $_[0]{jar}{ $_[1] } }
+sub session { $_[0]{jar}{session} }
+sub csrf    { $_[0]{jar}{csrf_token} }
+sub jar     { $_[0]{jar} }
+
+sub set_cookie {
+	my ($c, $name, $value) = @_;
+	if (defined $value) { $c->{jar}{$name} = $value }
+	else                { delete $c->{jar}{$name} }
+}
+
+# req(METHOD => $path, %opts) as Stack::req, plus csrf => 1 (send
+# X-CSRF-Token = the jar's csrf_token) and cookies => {...} (override the jar;
+# an undef value leaves that cookie out).
+sub req {
+	my ($c, $method, $path, %o) = @_;
+	my %ck = (%{ $c->{jar} }, %{ $o{cookies} || {} });
+	delete $ck{$_} for grep { !defined $ck{$_} } keys %ck;
+	my %h = %{ $o{headers} || {} };
+	$h{'X-CSRF-Token'} = $c->{jar}{csrf_token} if $o{csrf} && defined $c->{jar}{csrf_token};
+	my $r = $c->{s}->req($method, $path, %o, cookies => \%ck, headers => \%h);
+	for my $ck (values %{ $r->{cookies} }) {
+		if (BulwarkTest::cookie_cleared($ck)) { delete $c->{jar}{ $ck->{name} } }
+		else                                  { $c->{jar}{ $ck->{name} } = $ck->{value} }
+	}
+	$c->{res} = $r;
+	return $r;
+}
+
+package BulwarkTest::Stack;
+
+use POSIX qw(WNOHANG _exit);
+use Time::HiRes qw(time sleep);
+
+sub url  { "http://127.0.0.1:$_[0]{port}" }
+sub port { $_[0]{port} }
+sub dir  { $_[0]{dir} }
+sub log_file { $_[0]{log} }
+
+# Strings that must never reach the log (passwords, cookie values).
+sub secret {
+	my ($s, @v) = @_;
+	$s->{secrets}{$_} = 1 for grep { defined && length >= 8 } @v;
+}
+
+sub client { BulwarkTest::Client->new($_[0]) }
+
+# req(METHOD => $path,
+#     body => $ref (sent as JSON) | $bytes (sent as is),
+#     content_type => ... (default application/json when there is a body;
+#                          undef: no Content-Type header),
+#     headers => {name => value}, cookies => {name => value}, chunked => 1)
+sub req {
+	my ($s, $method, $path, %o) = @_;
+	my @h;
+	my $body = $o{body};
+	$body = $JSON->encode($body) if ref $body;
+	my $ct = exists $o{content_type} ? $o{content_type} : (defined $body ? $BulwarkTest::JSON_CT =~ s/;.*//r : undef);
+	push @h, [ 'Content-Type', $ct ] if defined $ct;
+	push @h, [ 'User-Agent', 'bulwark-tests/1' ] unless grep { lc eq 'user-agent' } keys %{ $o{headers} || {} };
+	push @h, [ $_, $o{headers}{$_} ] for sort keys %{ $o{headers} || {} };
+	my %ck = %{ $o{cookies} || {} };
+	push @h, [ 'Cookie', join('; ', map { "$_=$ck{$_}" } sort keys %ck) ] if %ck;
+	my $r = BulwarkTest::http(
+		port    => $s->{port},
+		method  => $method,
+		path    => $path,
+		headers => \@h,
+		body    => $body,
+		chunked => $o{chunked},
+		timeout => $o{timeout},
+	);
+	for my $c (values %{ $r->{cookies} }) {
+		$s->secret($c->{value}) if $c->{name} eq 'session' || $c->{name} eq 'csrf_token';
+	}
+	return $r;
+}
+
+# POST /signup and /login through a fresh client; the client's ->res is the
+# response, its jar holds session and csrf_token.
+sub signup {
+	my ($s, $email, $password, %o) = @_;
+	$s->secret($password);
+	my $c = $o{client} || $s->client;
+	$c->req(POST => '/signup', body => { email => $email, password => $password });
+	return $c;
+}
+
+sub login {
+	my ($s, $email, $password, %o) = @_;
+	$s->secret($password);
+	my $c = $o{client} || $s->client;
+	$c->req(POST => '/login', body => { email => $email, password => $password });
+	return $c;
+}
+
+# ----- processes
+
+sub worker_env {
+	my ($s, $p) = @_;
+	my $e = BulwarkTest::default_env($s->{dir}, $s->{env});
+	$e->{BULWARK_PUBLIC_URL} //= $s->url;
+	$e->{BULWARK_TEST_STACK} = $p->{marker};    # see tests/run.sh cleanup
+	return $e;
+}
+
+sub record_pids {
+	my ($s, @pids) = @_;
+	open(my $fh, '>>', "$s->{dir}/pids") or return;
+	print $fh "$_\n" for @pids;
+	close $fh;
+}
+
+sub start_pool {
+	my ($s, $p) = @_;
+	my $bin = BulwarkTest::bulwark_bin();
+	unlink $p->{sock} if $p->{sock};
+	if ($s->{mode} eq 'serve') {
+		my $env = $s->worker_env($p);
+		my $out = "$s->{dir}/serve$p->{n}.out";
+		my $pid = fork // die "fork: $!";
+		if (!$pid) {
+			%ENV = %$env;
+			chdir $s->{dir};
+			open(STDIN, '<', '/dev/null');
+			open(STDOUT, '>>', $out);
+			open(STDERR, '>>', $out);
+			exec({ $bin } $bin, "serve", "--listen", $p->{listen}, "--workers", $s->{workers}) or _exit(127);
+		}
+		$p->{master} = $pid;
+		$s->record_pids($pid);
+		my $up = BulwarkTest::wait_until(sub {
+			return 0 if waitpid($pid, WNOHANG) == $pid;
+			return $p->{sock} ? -S $p->{sock} : IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p->{tcp}, Proto => 'tcp');
+		}, 15);
+		die "bulwark serve --listen $p->{listen} did not come up:\n" . $s->tail($out) . $s->tail($s->{log}) unless $up;
+		return;
+	}
+	my $pidfile = "$p->{marker}.pid";
+	unlink $pidfile;
+	my $r = BulwarkTest::run_cmd(
+		cmd => [ 'spawn-fcgi', '-s', $p->{sock}, '-M', '0660', '-F', $s->{workers}, '-P', $pidfile, '--', $bin ],
+		env => $s->worker_env($p),
+		cwd => $s->{dir},
+		timeout => 30,
+	);
+	my @pids;
+	if (open(my $fh, '<', $pidfile)) { @pids = grep { /^\d+$/ } map { s/\s+//gr } <$fh> }
+	$s->record_pids(@pids);
+	$p->{pids} = \@pids;
+	die "spawn-fcgi failed ($r->{exit}): $r->{out}$r->{err}" . $s->tail($s->{log})
+	  if !defined $r->{exit} || $r->{exit} != 0;
+}
+
+# Living worker processes of one pool (or all), found by their environment
+# marker, so a respawned worker is found too. Pool masters are not workers.
+sub worker_pids {
+	my ($s, $n) = @_;
+	my @pools = defined $n ? ($s->{pool}[ $n - 1 ]) : @{ $s->{pool} };
+	my @r;
+	for my $p (@pools) {
+		my %master = map { $_ => 1 } grep { defined } $p->{master};
+		push @r, grep { !$master{$_} } BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $p->{marker});
+	}
+	return sort { $a <=> $b } @r;
+}
+
+sub master_pid { $_[0]{pool}[ ($_[1] // 1) - 1 ]{master} }
+
+sub stop_pool {
+	my ($s, $p) = @_;
+	if (my $m = delete $p->{master}) {
+		BulwarkTest::terminate(10, $m);
+	}
+	my @w = BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $p->{marker});
+	push @w, @{ $p->{pids} || [] };
+	BulwarkTest::terminate(5, @w);
+	unlink $p->{sock} if $p->{sock};
+}
+
+sub start_lighttpd {
+	my ($s) = @_;
+	my $conf = "$s->{dir}/lighttpd.conf";
+	my $err  = "$s->{dir}/lighttpd.error.log";
+	for my $attempt (1 .. 5) {
+		my @hosts;
+		for my $p (@{ $s->{pool} }) {
+			my $where = $p->{sock} ? qq("socket" => "$p->{sock}") : qq("host" => "127.0.0.1", "port" => $p->{tcp});
+			push @hosts, qq(    "pool$p->{n}" => ( $where, "check-local" => "disable", "fix-root-scriptname" => "enable" ));
+		}
+		open(my $fh, '>', $conf) or die "$conf: $!";
+		print $fh <<"EOF";
+server.modules = ( "mod_fastcgi" )
+server.document-root = "$s->{dir}/docroot"
+server.upload-dirs = ( "$s->{dir}/upload" )
+server.bind = "127.0.0.1"
+server.port = $s->{port}
+server.errorlog = "$err"
+# KB: large enough that Bulwark, not lighttpd, answers 413 above 64 KiB.
+server.max-request-size = 1024
+fastcgi.balance = "round-robin"
+fastcgi.server = ( "/" => (
+@{[ join(",\n", @hosts) ]}
+) )
+EOF
+		close $fh;
+		my $pid = fork // die "fork: $!";
+		if (!$pid) {
+			%ENV = (PATH => $ENV{PATH} // '/usr/sbin:/usr/bin:/sbin:/bin', BULWARK_TEST_STACK => "$s->{dir}/lighttpd");
+			open(STDIN, '<', '/dev/null');
+			open(STDOUT, '>>', "$s->{dir}/lighttpd.out");
+			open(STDERR, '>>', "$s->{dir}/lighttpd.out");
+			exec("lighttpd", "-D", "-f", $conf) or _exit(127);
+		}
+		my $up = BulwarkTest::wait_until(sub {
+			return -1 if waitpid($pid, WNOHANG) == $pid;
+			return IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $s->{port}, Proto => 'tcp') ? 1 : 0;
+		}, 10);
+		if ($up && $up != -1) {
+			$s->{lighttpd} = $pid;
+			$s->record_pids($pid);
+			return;
+		}
+		kill 'KILL', $pid if $up != -1;
+		waitpid($pid, 0);
+		$s->{port} = BulwarkTest::free_port();    # probably lost a port race
+	}
+	die "lighttpd did not start:\n" . $s->tail("$s->{dir}/lighttpd.out") . $s->tail($err);
+}
+
+sub tail {
+	my ($s, $f, $n) = @_;
+	open(my $fh, '<', $f) or return "($f: none)\n";
+	my @l = <$fh>;
+	splice(@l, 0, @l - ($n // 20)) if @l > ($n // 20);
+	return "--- $f\n" . join('', @l);
+}
+
+# Waits until GET /health is answered by Bulwark (a JSON body) with 200.
+sub wait_ready {
+	my ($s, %o) = @_;
+	my $want = $o{status} // 200;
+	my $last;
+	my $ok = BulwarkTest::wait_until(sub {
+		$last = $s->req(GET => '/health', timeout => 5);
+		return $last->{status} == $want && ref $last->{json} eq 'HASH';
+	}, $o{timeout} // 20, 0.1);
+	return 1 if $ok;
+	die "stack in $s->{dir} not ready: GET /health -> $last->{status} "
+	  . substr($last->{body} // '', 0, 200) . "\n"
+	  . $s->tail("$s->{dir}/lighttpd.error.log") . $s->tail($s->{log})
+	  . join('', map { $s->tail("$s->{dir}/serve$_->{n}.out") } grep { $s->{mode} eq 'serve' } @{ $s->{pool} });
+}
+
+# Stops the workers and starts them again (same sockets, same lighttpd),
+# with the environment changed by $o{env} (undef values remove a key).
+sub restart_workers {
+	my ($s, %o) = @_;
+	$s->{env} = { %{ $s->{env} }, %{ $o{env} || {} } } if $o{env};
+	$s->stop_pool($_) for @{ $s->{pool} };
+	$s->start_pool($_) for @{ $s->{pool} };
+	$s->wait_ready unless defined $o{wait} && !$o{wait};
+}
+
+sub stop {
+	my ($s) = @_;
+	return if $s->{stopped} || $$ != $s->{owner};
+	$s->{stopped} = 1;
+	BulwarkTest::terminate(5, delete $s->{lighttpd}) if $s->{lighttpd};
+	$s->stop_pool($_) for @{ $s->{pool} || [] };
+}
+
+sub DESTROY { local ($@, $!, $?); eval { $_[0]->stop } }
+
+# ----- the log
+
+sub log_raw {
+	my ($s) = @_;
+	open(my $fh, '<', $s->{log}) or return '';
+	binmode $fh;
+	local $/;
+	return <$fh> // '';
+}
+
+# Byte offset to pass as since => to log_lines.
+sub log_mark { -s $_[0]{log} // 0 }
+
+# Parsed log lines (hashes); a line that is not a JSON object becomes
+# {_invalid => $line}.
+sub log_lines {
+	my ($s, %o) = @_;
+	my $raw = $s->log_raw;
+	$raw = substr($raw, $o{since}) if $o{since};
+	my @r;
+	for my $l (split /\n/, $raw) {
+		my $j = eval { $JSON->decode($l) };
+		push @r, ref $j eq 'HASH' ? $j : { _invalid => $l };
+	}
+	return @r;
+}
+
+# Waits until $cond->(@lines) is true; returns the lines.
+sub wait_log {
+	my ($s, $cond, %o) = @_;
+	my @l;
+	BulwarkTest::wait_until(sub { @l = $s->log_lines(%o); $cond->(@l) }, $o{timeout} // 5);
+	return @l;
+}
+
+# One assertion: no recorded secret (password, session or CSRF cookie value)
+# appears anywhere in the log.
+sub log_clean_ok {
+	my ($s, $name) = @_;
+	my $raw = $s->log_raw;
+	my @leaks = grep { index($raw, $_) >= 0 } sort keys %{ $s->{secrets} };
+	my $ok = Test::More::ok(length($raw) && !@leaks,
+		($name // 'log') . ': no password or cookie value in the log (' . scalar(keys %{ $s->{secrets} }) . ' checked)');
+	Test::More::diag('  log is empty') unless length $raw;
+	Test::More::diag("  leaked: $_") for @leaks;
+	return $ok;
+}
+
+1;

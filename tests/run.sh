@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Integration test runner: a throwaway PostgreSQL 15 cluster, the schema
+# migrated (twice), then the unit tests and tests/integration/*.t under prove.
+#
+#   tests/run.sh                        # everything
+#   tests/run.sh tests/integration/02_signup.t   # selected integration files
+#
+# Environment:
+#   BULWARK_BIN        binary under test (default build/bulwark)
+#   UNIT_TESTS         space-separated unit-test executables printing TAP
+#   PGBIN              PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+#   BULWARK_TEST_KEEP  1: keep the temporary directory (logs, cluster) for a look
+#
+# Works as root (PostgreSQL then runs as the `postgres` user) and as a normal
+# user. Everything lives in one mktemp directory removed by the EXIT trap.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+BULWARK_BIN=${BULWARK_BIN:-build/bulwark}
+case $BULWARK_BIN in
+/*) ;;
+*) BULWARK_BIN=$root/$BULWARK_BIN ;;
+esac
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+die() {
+	say "$*"
+	exit 2
+}
+
+[ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
+for t in "$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/postgres" "$PGBIN/psql" "$PGBIN/pg_dump"; do
+	[ -x "$t" ] || die "missing $t (install postgresql-15)"
+done
+for t in lighttpd spawn-fcgi prove perl; do
+	command -v "$t" >/dev/null || die "missing $t"
+done
+
+if [ "$(id -u)" = 0 ]; then
+	id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' user to run the cluster"
+	as_pg() {
+		# PostgreSQL refuses to run as root. Start it from a directory postgres
+		# can enter, whatever the clone's location.
+		(cd / && if command -v runuser >/dev/null; then
+			runuser -u postgres -- "$@"
+		else
+			su postgres -s /bin/sh -c '"$0" "$@"' -- "$@"
+		fi)
+	}
+else
+	as_pg() { "$@"; }
+fi
+
+dir=$(mktemp -d /tmp/bulwark-test.XXXXXX)
+chmod 755 "$dir"
+pgdir=$dir/pg
+pgdata=$pgdir/data
+pgsock=$pgdir
+pglog=$pgdir/postgres.log
+pgport=$((20000 + RANDOM % 30000))
+pg_started=0
+phase=setup
+mkdir -p "$pgdir"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdir"; fi
+chmod 755 "$pgdir"
+
+# Kill every process a test started and left behind. BulwarkTest.pm gives each
+# lighttpd, spawn-fcgi worker and pool master the environment entry
+# BULWARK_TEST_STACK=<a directory under $dir>, so this only ever matches
+# processes of this run.
+kill_test_processes() {
+	local sig=$1 found=0 e pid
+	for e in /proc/[0-9]*/environ; do
+		pid=${e#/proc/}
+		pid=${pid%/environ}
+		[ "$pid" = "$$" ] && continue
+		if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -q -- "^BULWARK_TEST_STACK=${dir//./\\.}/"; then
+			kill "-$sig" "$pid" 2>/dev/null && found=1
+		fi
+	done
+	[ "$found" = 1 ]
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	if kill_test_processes TERM; then
+		say "killed processes left behind by the tests"
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			sleep 0.2
+			kill_test_processes 0 || break
+		done
+		kill_test_processes KILL
+	fi
+	if [ "$pg_started" = 1 ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+			as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
+	fi
+	if [ "$rc" != 0 ] && [ "$phase" = setup ] && [ -s "$pglog" ]; then
+		say "last lines of the PostgreSQL log:"
+		tail -n 20 "$pglog" >&2
+	fi
+	if [ "${BULWARK_TEST_KEEP:-0}" = 1 ]; then
+		say "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- PostgreSQL -------------------------------------------------------------
+say "cluster in $pgdata, socket $pgsock port $pgport"
+as_pg "$PGBIN/initdb" -D "$pgdata" -A trust -U postgres -E UTF8 --locale=C --no-sync \
+	>"$pgdir/initdb.log" 2>&1 || {
+	cat "$pgdir/initdb.log" >&2
+	die "initdb failed"
+}
+cat >>"$pgdata/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$pgsock'
+port = $pgport
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+log_min_messages = warning
+EOF
+# Settings live in postgresql.conf, so pg_start in the tests is a plain
+# `pg_ctl start`.
+as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 30 start >/dev/null ||
+	die "PostgreSQL did not start (see $pglog)"
+pg_started=1
+
+psql_super() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgsock" -p "$pgport" -U postgres "$@"; }
+psql_super -d postgres -c "CREATE ROLE bulwark LOGIN" -c "CREATE DATABASE bulwark OWNER bulwark" ||
+	die "could not create role and database"
+
+export PGHOST=$pgsock PGPORT=$pgport
+export DATABASE_URL="postgresql:///bulwark?host=$pgsock&port=$pgport&user=bulwark"
+export BULWARK_BIN
+export BULWARK_TEST_DIR=$dir
+export BULWARK_TEST_PGHOST=$pgsock
+export BULWARK_TEST_PGPORT=$pgport
+export BULWARK_TEST_PGDATA=$pgdata
+export BULWARK_TEST_PGLOG=$pglog
+export BULWARK_TEST_PGBIN=$PGBIN
+# Sanitizer builds: spawn-fcgi sends worker stderr to /dev/null, so reports go
+# to files checked after the run.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$dir/asan:detect_leaks=0"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$dir/ubsan:print_stacktrace=1:halt_on_error=1"
+
+sanitizer_reports() {
+	local f found=0
+	for f in "$dir"/asan.* "$dir"/ubsan.*; do
+		[ -e "$f" ] || continue
+		found=1
+		say "sanitizer report $f:"
+		cat "$f" >&2
+	done
+	[ "$found" = 1 ]
+}
+
+# --- schema -----------------------------------------------------------------
+migrate() {
+	# The program may insist on its secret for every subcommand.
+	BULWARK_JWT_SECRET=${BULWARK_JWT_SECRET:-run.sh-migrate-secret-0123456789abcdef} \
+		"$BULWARK_BIN" migrate
+}
+schema_state() {
+	local count=none
+	if [ "$(psql_super -d bulwark -Atc "SELECT to_regclass('bulwark.schema_migrations') IS NOT NULL")" = t ]; then
+		count=$(psql_super -d bulwark -Atc "SELECT count(*) FROM bulwark.schema_migrations")
+	fi
+	echo "schema_migrations rows: $count"
+	# \restrict lines carry a random key (pg_dump >= 15.14): not schema.
+	"$PGBIN/pg_dump" -h "$pgsock" -p "$pgport" -U postgres -d bulwark --schema-only --no-comments |
+		grep -v '^\\\(un\)\?restrict '
+}
+
+migrate || {
+	sanitizer_reports || true
+	die "'$BULWARK_BIN migrate' failed"
+}
+for t in bulwark.users bulwark.sessions; do
+	[ "$(psql_super -d bulwark -Atc "SELECT to_regclass('$t') IS NOT NULL")" = t ] ||
+		die "'migrate' did not create $t"
+done
+schema_state >"$dir/schema.1"
+migrate || die "second '$BULWARK_BIN migrate' failed"
+schema_state >"$dir/schema.2"
+if ! cmp -s "$dir/schema.1" "$dir/schema.2"; then
+	diff -u "$dir/schema.1" "$dir/schema.2" >&2 || true
+	die "the second 'migrate' changed the database"
+fi
+say "migrate is idempotent ($(head -n 1 "$dir/schema.1"))"
+
+# --- tests ------------------------------------------------------------------
+phase=tests
+fail=0
+if [ -n "${UNIT_TESTS:-}" ]; then
+	unit=()
+	for t in $UNIT_TESTS; do
+		case $t in
+		*/*) unit+=("$t") ;;
+		*) unit+=("./$t") ;;
+		esac
+	done
+	# --exec '' makes prove run each file as an executable.
+	prove --exec '' "${unit[@]}" || fail=1
+fi
+
+if [ $# -gt 0 ]; then
+	integration=("$@")
+else
+	integration=(tests/integration/*.t)
+fi
+prove -I tests/lib --timer "${integration[@]}" || fail=1
+
+if sanitizer_reports; then
+	say "sanitizer reports found"
+	fail=1
+fi
+if [ "$fail" != 0 ]; then
+	say "FAILED (BULWARK_TEST_KEEP=1 keeps the logs)"
+	exit 1
+fi
+say "all tests passed"
