@@ -141,11 +141,8 @@ password_needs_rehash(const char *hash)
 int
 password_init(void)
 {
-	unsigned char rnd[32];
-	char pw[TOKEN_LEN + 1];
+	char s[CRYPT_GENSALT_OUTPUT_SIZE], pw[TOKEN_LEN + 1];
 	size_t n;
-
-	char s[CRYPT_GENSALT_OUTPUT_SIZE];
 	long c;
 
 	for (c = 1; c <= 11; c++) {
@@ -160,12 +157,10 @@ password_init(void)
 	if ((n = params_len(cfg_params)) == 0)
 		return -1;
 	cfg_params[n] = '\0';
-	if (crypto_random(rnd, sizeof rnd) < 0 ||
-	    b64url_encode(rnd, sizeof rnd, pw, sizeof pw) == 0 ||
-	    password_hash(pw, strlen(pw), dummy_hash) < 0)
+	/* The dummy's password is random and forgotten at once. */
+	if (token_new(pw) < 0 || password_hash(pw, TOKEN_LEN, dummy_hash) < 0)
 		return -1;
 	OPENSSL_cleanse(pw, sizeof pw);
-	OPENSSL_cleanse(rnd, sizeof rnd);
 	return 0;
 }
 

@@ -57,11 +57,10 @@ session_delete_current(struct request *req)
 	const char *vals[1] = { (const char *)req->session_hash };
 	int lens[1] = { sizeof req->session_hash };
 	PGresult *r;
+	enum db_status st;
 
 	if (!req->has_session)
 		return 0;
-	enum db_status st;
-
 	st = db_exec(req->arena, STMT_session_delete, 1, vals, lens, &r);
 	if (st != DB_OK) {
 		respond_db_error(req, st, "session delete");
