@@ -50,7 +50,7 @@ our @EXPORT = qw(
   unique_email unique_password
   common_ok error_is issues_ok user_object_ok cookie_cleared
   session_rows_for_cookie sha256_hex
-  proc_alive proc_state children_of procs_with_env wait_until parallel free_port
+  proc_alive proc_state children_of procs_with_env wait_until parallel parallel_barrier free_port
   $JSON_CT @SECURITY_HEADERS
 );
 
@@ -297,6 +297,60 @@ sub parallel {
 	return @res;
 }
 
+# Like parallel, with a real barrier: child $i runs $code->($i, $ready), where
+# $ready->() reports the child ready and blocks until all $n children have
+# done so; the parent then releases them together. Passed as a request's
+# before_last_byte, each child is connected and has sent all of its request
+# but the last byte before anyone goes, so the requests reach the server at
+# once. A child that never calls $ready is counted ready when $code returns.
+sub parallel_barrier {
+	my ($n, $code) = @_;
+	my $tmp = tempdir('par-XXXXXX', DIR => $ENV{BULWARK_TEST_DIR} || '/tmp', CLEANUP => 1);
+	pipe(my $go_r, my $go_w) or die "pipe: $!";
+	pipe(my $rd_r, my $rd_w) or die "pipe: $!";
+	my @pids;
+	for my $i (0 .. $n - 1) {
+		my $pid = fork // die "fork: $!";
+		if (!$pid) {
+			close $go_w;
+			close $rd_r;
+			my $said = 0;
+			my $ready = sub {
+				return if $said++;
+				syswrite($rd_w, 'r', 1);
+				close $rd_w;
+				my $byte;
+				1 while !defined sysread($go_r, $byte, 1) && $!{EINTR};    # EOF: go
+			};
+			my $out = eval { $code->($i, $ready) };
+			$out = "died: $@" unless defined $out;
+			$ready->();
+			if (open(my $fh, '>', "$tmp/$i")) { print $fh $out; close $fh }
+			_exit(0);
+		}
+		push @pids, $pid;
+	}
+	close $go_r;
+	close $rd_w;
+	my $got = 0;
+	while ($got < $n) {
+		my $k = sysread($rd_r, my $buf, $n - $got);
+		next if !defined $k && $!{EINTR};
+		last if !$k;
+		$got += $k;
+	}
+	close $rd_r;
+	close $go_w;
+	waitpid($_, 0) for @pids;
+	my @res;
+	for my $i (0 .. $n - 1) {
+		my $v;
+		if (open(my $fh, '<', "$tmp/$i")) { local $/; $v = <$fh> }
+		push @res, $v // 'no result';
+	}
+	return @res;
+}
+
 # ---------------------------------------------------------------------------
 # PostgreSQL
 
@@ -424,7 +478,9 @@ sub dechunk {
 # read by hand so that bodies, headers and content types are exactly what the
 # test says (no default Content-Type), and multiple Set-Cookie are kept.
 #   http(port => P, method => M, path => P, headers => [[k, v], ...],
-#        body => $bytes, chunked => 1, timeout => 15)
+#        body => $bytes, chunked => 1, timeout => 15,
+#        before_last_byte => $code (called once all but the last byte of the
+#        request is written; see parallel_barrier))
 sub http {
 	my (%a) = @_;
 	local $SIG{PIPE} = 'IGNORE';
@@ -458,16 +514,28 @@ sub http {
 	my $out = $req . "\r\n" . ($body // '');
 	my $sel = IO::Select->new($sock);
 	my $off = 0;
-	while ($off < length $out) {
-		my $left = $deadline - time;
-		last if $left <= 0 || !$sel->can_write($left);
-		my $n = syswrite($sock, $out, 65536, $off);
-		if (!defined $n) {
-			next if $!{EINTR} || $!{EAGAIN};
-			last;    # the server may answer early and close
+	my $write_upto = sub {
+		my ($upto) = @_;
+		while ($off < $upto) {
+			my $left = $deadline - time;
+			last if $left <= 0 || !$sel->can_write($left);
+			my $n = syswrite($sock, $out, ($upto - $off < 65536 ? $upto - $off : 65536), $off);
+			if (!defined $n) {
+				next if $!{EINTR} || $!{EAGAIN};
+				last;    # the server may answer early and close
+			}
+			$off += $n;
 		}
-		$off += $n;
+	};
+	if ($a{before_last_byte}) {
+		# Everything but the last byte, then the caller's barrier, then the
+		# rest: the server cannot start on the request before the barrier.
+		$write_upto->(length($out) - 1);
+		$a{before_last_byte}->();
+		$t0 = time;
+		$deadline = $t0 + ($a{timeout} // 15);
 	}
+	$write_upto->(length $out);
 	my $buf = '';
 	while (1) {
 		my $left = $deadline - time;
@@ -715,7 +783,8 @@ sub client { BulwarkTest::Client->new($_[0]) }
 #     body => $ref (sent as JSON) | $bytes (sent as is),
 #     content_type => ... (default application/json when there is a body;
 #                          undef: no Content-Type header),
-#     headers => {name => value}, cookies => {name => value}, chunked => 1)
+#     headers => {name => value}, cookies => {name => value}, chunked => 1,
+#     timeout => $s, before_last_byte => $code (see parallel_barrier))
 sub req {
 	my ($s, $method, $path, %o) = @_;
 	my @h;
@@ -735,6 +804,7 @@ sub req {
 		body    => $body,
 		chunked => $o{chunked},
 		timeout => $o{timeout},
+		before_last_byte => $o{before_last_byte},
 	);
 	for my $c (values %{ $r->{cookies} }) {
 		$s->secret($c->{value}) if $c->{name} eq 'session' || $c->{name} eq 'csrf_token';
