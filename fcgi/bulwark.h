@@ -268,6 +268,8 @@ int utf8_valid(const char *s, size_t n);
 size_t utf8_chars(const char *s, size_t n);
 
 json_object *user_json(const struct user *);
+/* Sends {"user": ...}. */
+void respond_user(struct request *, int status, const struct user *);
 /* Fills u from columns id, email, role, email_verified,
  * two_factor_enabled, created_at at row `row` starting at column `col`. */
 void user_from_row(struct request *, PGresult *, int row, int col,

@@ -324,6 +324,21 @@ user_json(const struct user *u)
 }
 
 void
+respond_user(struct request *req, int status, const struct user *u)
+{
+	json_object *o = json_object_new_object(), *uj = user_json(u);
+
+	if (o == NULL || uj == NULL) {
+		json_object_put(o);
+		json_object_put(uj);
+		respond_internal(req, "user response");
+		return;
+	}
+	json_object_object_add(o, "user", uj);
+	respond(req, status, o);
+}
+
+void
 user_from_row(struct request *req, PGresult *r, int row, int col,
     struct user *u)
 {

@@ -29,6 +29,31 @@ too_many(struct request *req, long long retry_ms, const char *message)
 	respond_error(req, 429, message);
 }
 
+/* One rate-limit check: 0 when allowed; otherwise the 429 (or the database
+ * error) has been sent and -1 is returned. */
+static int
+limit(struct request *req, const char *kind, const char *value, long max,
+    const char *email)
+{
+	struct limit_result lim;
+	enum db_status st;
+	char key[300];
+
+	snprintf(key, sizeof key, "login:%s:%s", kind, value);
+	if ((st = rate_limit_hit(req, key, max, cfg.login_window, &lim)) !=
+	    DB_OK) {
+		respond_db_error(req, st, "login rate limit");
+		return -1;
+	}
+	if (lim.allowed)
+		return 0;
+	log_event("warning", "rate_limited", LF_S("key", kind),
+	    LF_S("ip", req->ip), LF_S("email", email));
+	too_many(req, lim.retry_after_ms,
+	    "Too many login attempts. Try again later.");
+	return -1;
+}
+
 /* Upgrades a hash made with weaker settings than configured; best effort:
  * the login stands if it fails. */
 static void
@@ -53,7 +78,6 @@ login_attempt(struct request *req, struct user *u)
 	struct field_value v[2];
 	struct limit_result lim;
 	const char *email, *vals[1], *stored = NULL;
-	char key[300];
 	enum db_status st;
 	PGresult *r;
 	int found, ok, locked = 0;
@@ -62,31 +86,10 @@ login_attempt(struct request *req, struct user *u)
 		return -1;
 	email = v[0].str;
 
-	/* 1. Per-IP limit. */
-	snprintf(key, sizeof key, "login:ip:%s", req->ip);
-	if ((st = rate_limit_hit(req, key, cfg.login_ip_limit,
-	    cfg.login_window, &lim)) != DB_OK)
-		goto dberr;
-	if (!lim.allowed) {
-		log_event("warning", "rate_limited", LF_S("key", "ip"),
-		    LF_S("ip", req->ip), LF_S("email", email));
-		too_many(req, lim.retry_after_ms,
-		    "Too many login attempts. Try again later.");
+	/* 1. Per-IP limit; 2. per-email limit. */
+	if (limit(req, "ip", req->ip, cfg.login_ip_limit, email) < 0 ||
+	    limit(req, "email", email, cfg.login_email_limit, email) < 0)
 		return -1;
-	}
-
-	/* 2. Per-email limit. */
-	snprintf(key, sizeof key, "login:email:%s", email);
-	if ((st = rate_limit_hit(req, key, cfg.login_email_limit,
-	    cfg.login_window, &lim)) != DB_OK)
-		goto dberr;
-	if (!lim.allowed) {
-		log_event("warning", "rate_limited", LF_S("key", "email"),
-		    LF_S("ip", req->ip), LF_S("email", email));
-		too_many(req, lim.retry_after_ms,
-		    "Too many login attempts. Try again later.");
-		return -1;
-	}
 
 	/* 3. Lockout. */
 	if ((st = lockout_check(req, email, &lim)) != DB_OK)

@@ -8,21 +8,6 @@
 
 #include "bulwark.h"
 
-static void
-respond_user(struct request *req, int status, const struct user *u)
-{
-	json_object *o = json_object_new_object(), *uj = user_json(u);
-
-	if (o == NULL || uj == NULL) {
-		json_object_put(o);
-		json_object_put(uj);
-		respond_internal(req, "user response");
-		return;
-	}
-	json_object_object_add(o, "user", uj);
-	respond(req, status, o);
-}
-
 void
 route_health(struct request *req)
 {

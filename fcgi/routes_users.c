@@ -1,5 +1,5 @@
 /*
- * routes_users.c -- /me, /users, DELETE /users/:id.
+ * routes_users.c -- /me, /users, DELETE /users/:id, POST /users/:id/unlock.
  */
 #include <ctype.h>
 #include <string.h>
@@ -9,16 +9,7 @@
 void
 route_me(struct request *req)
 {
-	json_object *o = json_object_new_object(), *u = user_json(req->user);
-
-	if (o == NULL || u == NULL) {
-		json_object_put(o);
-		json_object_put(u);
-		respond_internal(req, "me response");
-		return;
-	}
-	json_object_object_add(o, "user", u);
-	respond(req, 200, o);
+	respond_user(req, 200, req->user);
 }
 
 void
@@ -76,65 +67,62 @@ uuid_well_formed(const char *s)
 	return 1;
 }
 
-void
-route_users_delete(struct request *req)
+/* Runs stmt with the route's :id; NULL after a response (404 for an id
+ * that is not a UUID or names no user), else the result with one row. */
+static PGresult *
+on_user(struct request *req, enum stmt stmt, const char *what)
 {
-	const char *id = req->param[0], *vals[1];
-	json_object *o;
+	const char *vals[1] = { req->param[0] };
 	PGresult *r;
 	enum db_status st;
 
-	if (!uuid_well_formed(id)) {
+	if (!uuid_well_formed(vals[0])) {
 		respond_error(req, 404, "User not found");
-		return;
+		return NULL;
 	}
-	vals[0] = id;
-	st = db_exec(req->arena, STMT_user_delete, 1, vals, NULL, &r);
-	if (st != DB_OK) {
-		respond_db_error(req, st, "user delete");
-		return;
+	if ((st = db_exec(req->arena, stmt, 1, vals, NULL, &r)) != DB_OK) {
+		respond_db_error(req, st, what);
+		return NULL;
 	}
 	if (PQntuples(r) != 1) {
 		respond_error(req, 404, "User not found");
-		return;
+		return NULL;
 	}
-	log_event("info", "user_deleted", LF_S("userId", id),
+	return r;
+}
+
+static void
+respond_flag(struct request *req, const char *key)
+{
+	json_object *o = json_object_new_object();
+
+	if (o != NULL)
+		json_object_object_add(o, key, json_object_new_boolean(1));
+	respond(req, 200, o);
+}
+
+void
+route_users_delete(struct request *req)
+{
+	PGresult *r;
+
+	if ((r = on_user(req, STMT_user_delete, "user delete")) == NULL)
+		return;
+	log_event("info", "user_deleted", LF_S("userId", req->param[0]),
 	    LF_S("email", PQgetvalue(r, 0, 0)), LF_S("by", req->user->id),
 	    LF_S("ip", req->ip));
-	o = json_object_new_object();
-	if (o != NULL)
-		json_object_object_add(o, "deleted",
-		    json_object_new_boolean(1));
-	respond(req, 200, o);
+	respond_flag(req, "deleted");
 }
 
 void
 route_users_unlock(struct request *req)
 {
-	const char *id = req->param[0], *vals[1];
-	json_object *o;
 	PGresult *r;
-	enum db_status st;
 
-	if (!uuid_well_formed(id)) {
-		respond_error(req, 404, "User not found");
+	if ((r = on_user(req, STMT_user_unlock, "user unlock")) == NULL)
 		return;
-	}
-	vals[0] = id;
-	st = db_exec(req->arena, STMT_user_unlock, 1, vals, NULL, &r);
-	if (st != DB_OK) {
-		respond_db_error(req, st, "user unlock");
-		return;
-	}
-	if (PQntuples(r) != 1) {
-		respond_error(req, 404, "User not found");
-		return;
-	}
-	log_event("info", "lockout_cleared", LF_S("userId", id),
+	log_event("info", "lockout_cleared", LF_S("userId", req->param[0]),
 	    LF_S("email", PQgetvalue(r, 0, 0)), LF_S("by", req->user->id),
 	    LF_S("ip", req->ip));
-	o = json_object_new_object();
-	if (o != NULL)
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-	respond(req, 200, o);
+	respond_flag(req, "ok");
 }
