@@ -30,6 +30,24 @@ sub workers { my @w = sort { $a <=> $b } children_of($master); return @w }
 
 my $email = unique_email('reload');
 my $pw    = unique_password();
+
+# A login with $signal sent to the master 0.15 s into it: "<status> user"
+# ("no-user" without a user in the body).
+sub login_while_signalled {
+	my ($signal) = @_;
+	my @r = parallel(2, sub {
+		my ($i) = @_;
+		if ($i == 0) {
+			my $res = $s->login($email, $pw)->res;
+			return join ' ', $res->{status}, ($res->{json} && $res->{json}{user} ? 'user' : 'no-user');
+		}
+		select(undef, undef, undef, 0.15);
+		kill $signal, $master;
+		return 'sent';
+	});
+	return $r[0];
+}
+
 my $c = $s->signup($email, $pw);
 is($c->res->{status}, 201, 'signup');
 is(session_max_age($c->res), 3600, 'BULWARK_SESSION_TTL from the config file: Max-Age=3600');
@@ -38,17 +56,7 @@ is(session_max_age($c->res), 3600, 'BULWARK_SESSION_TTL from the config file: Ma
 my @before = workers();
 is(scalar @before, 2, 'two workers');
 write_cfg("BULWARK_SESSION_TTL=7200\n");
-my @r = parallel(2, sub {
-	my ($i) = @_;
-	if ($i == 0) {
-		my $res = $s->login($email, $pw)->res;
-		return join ' ', $res->{status}, ($res->{json} && $res->{json}{user} ? 'user' : 'no-user');
-	}
-	select(undef, undef, undef, 0.15);
-	kill 'HUP', $master;
-	return 'sent';
-});
-is($r[0], '200 user', 'a login in flight during SIGHUP completes whole');
+is(login_while_signalled('HUP'), '200 user', 'a login in flight during SIGHUP completes whole');
 my $replaced = wait_until(sub {
 	my @now = workers();
 	return @now == 2 && !grep({ my $o = $_; grep { $_ == $o } @now } @before) ? [@now] : undef;
@@ -57,7 +65,7 @@ ok($replaced, 'SIGHUP: both workers replaced') or diag "before @before, now @{[ 
 my $l = $s->login($email, $pw);
 is($l->res->{status}, 200, 'login after the reload');
 is(session_max_age($l->res), 7200, 'the new configuration is in force: Max-Age=7200');
-ok(scalar(grep { ($_->{event} // '') eq 'pool_reload' } $s->log_lines), 'pool_reload logged');
+ok(scalar($s->events(0, 'pool_reload')), 'pool_reload logged');
 
 # --- a bad file is refused; the running configuration stays
 my @kept = workers();
@@ -73,17 +81,7 @@ is($l->res->{status}, 200, 'still serving after a refused reload');
 is(session_max_age($l->res), 7200, 'with the configuration that was in force');
 
 # --- SIGTERM with a request in flight: it completes, then the pool exits 0
-@r = parallel(2, sub {
-	my ($i) = @_;
-	if ($i == 0) {
-		my $res = $s->login($email, $pw)->res;
-		return join ' ', $res->{status}, ($res->{json} && $res->{json}{user} ? 'user' : 'no-user');
-	}
-	select(undef, undef, undef, 0.15);
-	kill 'TERM', $master;
-	return 'sent';
-});
-is($r[0], '200 user', 'a login in flight during SIGTERM completes whole');
+is(login_while_signalled('TERM'), '200 user', 'a login in flight during SIGTERM completes whole');
 my $status;
 my $gone = wait_until(sub { my $p = waitpid($master, POSIX::WNOHANG()); $status = $? if $p == $master; $p == $master }, 15);
 ok($gone, 'the master exits after SIGTERM');

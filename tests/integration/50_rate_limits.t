@@ -12,60 +12,16 @@ my $TOO_MANY = 'Too many login attempts. Try again later.';
 my $INVALID  = 'Invalid email or password';
 my $IP       = '127.0.0.1';
 
-# The test env raises every limit (tests/lib/BulwarkTest.pm default_env):
-# set the ones under test to the contract's defaults.
-my $s = start_stack(
-	workers => 2,
-	env     => {
-		BULWARK_LOGIN_IP_LIMIT    => 20,
-		BULWARK_LOGIN_EMAIL_LIMIT => 5,
-		BULWARK_LOGIN_WINDOW      => 60,
-		BULWARK_LOCKOUT_THRESHOLD => 10,
-		BULWARK_LOCKOUT_SECONDS   => 900,
-	}
-);
+my $s = start_stack(workers => 2, env => { %CONTRACT_LOGIN_LIMITS });
 
-my @mine;    # every email this file uses (their lockout rows are cleared)
+# Every email this file uses: reset_counters(@mine) clears their lockout rows.
+my @mine;
 sub my_email { my $e = unique_email($_[0]); push @mine, $e; $e }
-
-# The counters are shared by every stack on the cluster and all traffic
-# comes from 127.0.0.1: start each case from empty tables.
-sub reset_counters {
-	psql('DELETE FROM bulwark.rate_limits');
-	psql('DELETE FROM bulwark.lockouts WHERE email IN (' . join(', ', map { q_lit($_) } @mine) . ')') if @mine;
-}
-
-sub count_of { psql_one('SELECT count FROM bulwark.rate_limits WHERE key = ' . q_lit($_[0])) }
-sub login_keys { [ map { $_->[0] } @{ psql(q{SELECT key FROM bulwark.rate_limits WHERE key LIKE 'login:%' ORDER BY key}) } ] }
-sub failures_of { psql_one('SELECT failures FROM bulwark.lockouts WHERE email = ' . q_lit($_[0])) }
-
-sub events {
-	my ($mark, $event, %match) = @_;
-	return grep {
-		my $l = $_;
-		($l->{event} // '') eq $event && !grep { ($l->{$_} // '') ne $match{$_} } keys %match
-	} $s->log_lines(since => $mark);
-}
-
-sub retry_after_ok {
-	my ($r, $max, $name) = @_;
-	my $ra = $r->{headers}{'retry-after'};
-	ok(defined $ra && $ra =~ /\A[0-9]+\z/ && $ra >= 1 && $ra <= $max, "$name: Retry-After in whole seconds, 1..$max")
-	  or diag 'Retry-After: ' . ($ra // 'missing');
-}
-
-sub user {
-	my ($tag) = @_;
-	my $e = my_email($tag);
-	my $p = unique_password();
-	my $c = $s->signup($e, $p);
-	is($c->res->{status}, 201, "setup: signup $tag") or die "signup does not work\n";
-	return ($e, $p);
-}
+sub user { my ($e, $p) = $s->new_user($_[0]); push @mine, $e; return ($e, $p) }
 
 # --- per email: five attempts, the sixth refused before the password check
 my ($email, $pw) = user('rlemail');
-reset_counters();
+reset_counters(@mine);
 my $mark = $s->log_mark;
 # Every spelling of the address is one key (trimmed and lower-cased first).
 my @spell = ($email, $email, " \t" . uc($email) . ' ', $email, ucfirst($email), "  $email");
@@ -74,32 +30,32 @@ is_deeply([ map { $_->{status} } @r ], [ (401) x 5, 429 ], 'six quick wrong logi
   or diag join ' ', map { $_->{status} } @r;
 error_is($r[$_], 401, $INVALID, 'wrong login ' . ($_ + 1)) for 0 .. 4;
 error_is($r[5], 429, $TOO_MANY, 'sixth login');
-retry_after_ok($r[5], 60, 'sixth login');
+retry_after_ok($r[5], 1, 60, 'sixth login');
 ok(!$r[5]{cookies}{session}, 'sixth login: no session cookie');
-is(scalar(events($mark, 'login_failed', email => $email)), 5, 'five login_failed log lines, none for the sixth attempt');
-my @rl = events($mark, 'rate_limited', email => $email);
+is(scalar($s->events($mark, 'login_failed', email => $email)), 5, 'five login_failed log lines, none for the sixth attempt');
+my @rl = $s->events($mark, 'rate_limited', email => $email);
 is(scalar @rl, 1, 'one rate_limited log line');
 is($rl[0]{key}, 'email', 'rate_limited: key "email"');
 is($rl[0]{ip}, $IP, 'rate_limited: ip 127.0.0.1');
-is(failures_of($email), 5, 'the lockout count is 5: the sixth attempt never reached the password check');
-is_deeply(login_keys(), [ "login:email:$email", "login:ip:$IP" ], 'rate-limit keys are login:email:<email> and login:ip:<ip>, nothing else');
-is(count_of("login:email:$email"), 6, 'login:email:<email> counts all six attempts, the refused one too');
-is(count_of("login:ip:$IP"), 6, 'login:ip:127.0.0.1 counts all six attempts');
+is(lockout_failures($email), 5, 'the lockout count is 5: the sixth attempt never reached the password check');
+is_deeply(rate_limit_keys('login:%'), [ "login:email:$email", "login:ip:$IP" ], 'rate-limit keys are login:email:<email> and login:ip:<ip>, nothing else');
+is(rate_limit_count("login:email:$email"), 6, 'login:email:<email> counts all six attempts, the refused one too');
+is(rate_limit_count("login:ip:$IP"), 6, 'login:ip:127.0.0.1 counts all six attempts');
 
 # the right password during the block: still 429, still counted
 $mark = $s->log_mark;
 my $c = $s->login($email, $pw);
 error_is($c->res, 429, $TOO_MANY, 'the right password while the email is blocked');
-retry_after_ok($c->res, 60, 'the right password while the email is blocked');
+retry_after_ok($c->res, 1, 60, 'the right password while the email is blocked');
 ok(!$c->session, 'no session cookie');
-is(scalar(events($mark, 'login_success')), 0, 'no login_success logged');
-is(scalar(events($mark, 'rate_limited', email => $email, key => 'email')), 1, 'a rate_limited line, key "email"');
-is(count_of("login:email:$email"), 7, 'the refused right-password attempt counted too (7)');
-is(failures_of($email), 5, 'and never reached the password check');
+is(scalar($s->events($mark, 'login_success')), 0, 'no login_success logged');
+is(scalar($s->events($mark, 'rate_limited', email => $email, key => 'email')), 1, 'a rate_limited line, key "email"');
+is(rate_limit_count("login:email:$email"), 7, 'the refused right-password attempt counted too (7)');
+is(lockout_failures($email), 5, 'and never reached the password check');
 
 # --- per IP: twenty attempts across twenty emails, the 21st refused
 my ($ipuser, $ippw) = user('rlipuser');
-reset_counters();
+reset_counters(@mine);
 my @emails = map { my_email('rlip') } 1 .. 21;
 $mark = $s->log_mark;
 @r = map { $s->login($_, unique_password())->res } @emails;
@@ -107,51 +63,51 @@ is_deeply([ map { $_->{status} } @r ], [ (401) x 20, 429 ], '21 logins from one 
   or diag join ' ', map { $_->{status} } @r;
 error_is($r[19], 401, $INVALID, '20th login');
 error_is($r[20], 429, $TOO_MANY, '21st login');
-retry_after_ok($r[20], 60, '21st login');
-@rl = events($mark, 'rate_limited');
+retry_after_ok($r[20], 1, 60, '21st login');
+@rl = $s->events($mark, 'rate_limited');
 is(scalar @rl, 1, 'one rate_limited log line');
 is($rl[0]{key}, 'ip', 'rate_limited: key "ip"');
 is($rl[0]{ip}, $IP, 'rate_limited: ip 127.0.0.1');
 is($rl[0]{email}, $emails[20], 'rate_limited: the 21st email');
-is(scalar(grep { my $e = $_->{email} // ''; grep { $_ eq $e } @emails } events($mark, 'login_failed')), 20,
+is(scalar(grep { my $e = $_->{email} // ''; grep { $_ eq $e } @emails } $s->events($mark, 'login_failed')), 20,
 	'20 login_failed lines for those emails');
-is(scalar(events($mark, 'login_failed', email => $emails[20])), 0, 'none for the 21st');
-is(count_of("login:ip:$IP"), 21, 'login:ip:127.0.0.1 is 21');
-is(count_of("login:email:$emails[$_]"), 1, "login:email:<email " . ($_ + 1) . '> is 1') for 0, 19;
-is(count_of("login:email:$emails[20]"), undef, 'refused by the IP limit: the 21st email is not counted (the IP is checked first)');
+is(scalar($s->events($mark, 'login_failed', email => $emails[20])), 0, 'none for the 21st');
+is(rate_limit_count("login:ip:$IP"), 21, 'login:ip:127.0.0.1 is 21');
+is(rate_limit_count("login:email:$emails[$_]"), 1, "login:email:<email " . ($_ + 1) . '> is 1') for 0, 19;
+is(rate_limit_count("login:email:$emails[20]"), undef, 'refused by the IP limit: the 21st email is not counted (the IP is checked first)');
 
 # the right password of a real account during the IP block
 $mark = $s->log_mark;
 $c = $s->login($ipuser, $ippw);
 error_is($c->res, 429, $TOO_MANY, 'the right password from a blocked IP');
-retry_after_ok($c->res, 60, 'the right password from a blocked IP');
+retry_after_ok($c->res, 1, 60, 'the right password from a blocked IP');
 ok(!$c->session, 'no session cookie');
-@rl = events($mark, 'rate_limited');
+@rl = $s->events($mark, 'rate_limited');
 is(scalar(@rl), 1, 'a rate_limited line');
 is($rl[0]{key} // '', 'ip', 'key "ip"');
-is(scalar(events($mark, 'login_success')), 0, 'no login_success logged');
-is(count_of("login:ip:$IP"), 22, 'the attempt counted (22)');
+is(scalar($s->events($mark, 'login_success')), 0, 'no login_success logged');
+is(rate_limit_count("login:ip:$IP"), 22, 'the attempt counted (22)');
 
 # --- a short window: once it has passed, logins are allowed again
 $s->restart_workers(env => { BULWARK_LOGIN_WINDOW => 2 });
 my ($we, $wp) = user('rlwindow');
-reset_counters();
+reset_counters(@mine);
 my $t0 = time;
 @r = map { $s->login($we, "$wp-wrong-$_")->res } 1 .. 6;
 is_deeply([ map { $_->{status} } @r ], [ (401) x 5, 429 ], 'window 2 s: 401 x5, then 429') or diag join ' ', map { $_->{status} } @r;
-retry_after_ok($r[5], 2, 'window 2 s: the 429');
+retry_after_ok($r[5], 1, 2, 'window 2 s: the 429');
 $c = $s->login($we, $wp);
 is($c->res->{status}, 429, 'still blocked within the window (right password)');
 sleep(0.05) while time < $t0 + 2.4;
 $c = $s->login($we, $wp);
 is($c->res->{status}, 200, 'after the window the right password logs in');
 ok($c->session, 'with a session cookie');
-is(count_of("login:email:$we"), 1, 'a new window: login:email count back to 1');
-is(count_of("login:ip:$IP"), 1, 'and login:ip count back to 1');
+is(rate_limit_count("login:email:$we"), 1, 'a new window: login:email count back to 1');
+is(rate_limit_count("login:ip:$IP"), 1, 'and login:ip count back to 1');
 is($s->login($we, "$wp-wrong")->res->{status}, 401, 'a wrong password is a plain 401 again');
 
 # --- expired windows are cleaned by the counting statement, no daemon
-reset_counters();
+reset_counters(@mine);
 my @expired = map { "test:expired:$$:$_" } 1 .. 3;
 psql("INSERT INTO bulwark.rate_limits (key, window_start, expires_at, count) VALUES "
 	  . join(', ', map { '(' . q_lit($_) . q{, now() - interval '2 minutes', now() - interval '1 minute', 7)} } @expired));
@@ -164,9 +120,9 @@ sleep 0.3;
 is(remaining(), 3, 'expired rows stay while nothing counts a hit (no background sweeper)');
 is($s->login(my_email('rlgc'), 'whatever-password')->res->{status}, 401, 'one login');
 is(remaining(), 0, 'the login removed the expired rows of other keys');
-is(count_of($live), 3, 'a live row of another key is untouched');
+is(rate_limit_count($live), 3, 'a live row of another key is untouched');
 psql('DELETE FROM bulwark.rate_limits WHERE key = ' . q_lit($live));
 
-reset_counters();
+reset_counters(@mine);
 $s->log_clean_ok('rate limits');
 done_testing;

@@ -12,48 +12,27 @@ use BulwarkTest;
 my $LOCKED  = 'Account temporarily locked. Try again later.';
 my $INVALID = 'Invalid email or password';
 
-# The rate limits out of the way (they are 50_rate_limits.t's business), the
-# lockout small and short.
+# The contract's lockout threshold (10), the rate limits out of the way (they
+# are 50_rate_limits.t's business), the lockout short.
 my $s = start_stack(
 	workers => 2,
 	env     => {
+		%CONTRACT_LOGIN_LIMITS,
 		BULWARK_LOGIN_IP_LIMIT    => 1000000,
 		BULWARK_LOGIN_EMAIL_LIMIT => 1000000,
-		BULWARK_LOGIN_WINDOW      => 60,
-		BULWARK_LOCKOUT_THRESHOLD => 10,
 		BULWARK_LOCKOUT_SECONDS   => 3,
 	}
 );
-psql('DELETE FROM bulwark.rate_limits');
+reset_counters();
 
-sub failures_of { psql_one('SELECT failures FROM bulwark.lockouts WHERE email = ' . q_lit($_[0])) }
 sub lock_rows   { psql_one('SELECT count(*) FROM bulwark.lockouts WHERE email = ' . q_lit($_[0])) }
-sub count_of_key { psql_one('SELECT count FROM bulwark.rate_limits WHERE key = ' . q_lit($_[0])) }
 sub locked_now  { psql_one('SELECT count(*) FROM bulwark.lockouts WHERE locked_until > now() AND email = ' . q_lit($_[0])) }
 
-sub events {
-	my ($mark, $event, %match) = @_;
-	return grep {
-		my $l = $_;
-		($l->{event} // '') eq $event && !grep { ($l->{$_} // '') ne $match{$_} } keys %match
-	} $s->log_lines(since => $mark);
-}
-
-sub retry_after_ok {
-	my ($r, $min, $max, $name) = @_;
-	my $ra = $r->{headers}{'retry-after'};
-	ok(defined $ra && $ra =~ /\A[0-9]+\z/ && $ra >= $min && $ra <= $max, "$name: Retry-After in whole seconds, $min..$max")
-	  or diag 'Retry-After: ' . ($ra // 'missing');
-}
-
+# A new account (email, password, id) with no lockout row.
 sub user {
-	my ($tag) = @_;
-	my $e = unique_email($tag);
-	my $p = unique_password();
-	my $c = $s->signup($e, $p);
-	is($c->res->{status}, 201, "setup: signup $tag") or die "signup does not work\n";
-	psql('DELETE FROM bulwark.lockouts WHERE email = ' . q_lit($e));
-	return ($e, $p, $c->res->{json}{user}{id});
+	my @u = $s->new_user($_[0]);
+	psql('DELETE FROM bulwark.lockouts WHERE email = ' . q_lit($u[0]));
+	return @u;
 }
 
 sub wrong { my ($e, $n) = @_; map { $s->login($e, "wrong-password-$_")->res } 1 .. $n }
@@ -68,8 +47,8 @@ is(statuses(@r), join(' ', (401) x 10, 429), '11 wrong logins: 401 x10, then 429
 error_is($r[$_], 401, $INVALID, 'failure ' . ($_ + 1)) for 0, 9;
 error_is($r[10], 429, $LOCKED, 'the 11th attempt');
 retry_after_ok($r[10], 1, 3, 'the 11th attempt');
-is(scalar(events($mark, 'login_failed', email => $email)), 10, 'ten login_failed lines: the 11th did not reach the password check');
-is(failures_of($email), 10, 'bulwark.lockouts: 10 failures');
+is(scalar($s->events($mark, 'login_failed', email => $email)), 10, 'ten login_failed lines: the 11th did not reach the password check');
+is(lockout_failures($email), 10, 'bulwark.lockouts: 10 failures');
 is(locked_now($email), 1, 'bulwark.lockouts: locked');
 
 # the right password during the lock
@@ -78,11 +57,11 @@ my $c = $s->login($email, $pw);
 error_is($c->res, 429, $LOCKED, 'the right password during the lock');
 retry_after_ok($c->res, 1, 3, 'the right password during the lock');
 ok(!$c->session, 'no session cookie');
-my @ev = events($mark, 'login_locked', email => $email);
+my @ev = $s->events($mark, 'login_locked', email => $email);
 is(scalar @ev, 1, 'a login_locked log line');
 is($ev[0]{ip}, '127.0.0.1', 'login_locked: ip');
-is(scalar(events($mark, 'login_success')), 0, 'no login_success');
-is(scalar(events($mark, 'login_failed')), 0, 'no login_failed');
+is(scalar($s->events($mark, 'login_success')), 0, 'no login_success');
+is(scalar($s->events($mark, 'login_failed')), 0, 'no login_failed');
 
 # --- an email with no account locks exactly the same way
 my $ghost = unique_email('ghost');
@@ -97,7 +76,7 @@ error_is($g[10], 429, $LOCKED, 'no account: the 11th attempt');
 retry_after_ok($g[$_], 1, 3, 'no account: attempt ' . ($_ + 1)) for 10, 11;
 is(join(' ', map { defined $_->{headers}{'retry-after'} ? 'RA' : '-' } @g),
 	join(' ', map { defined $_->{headers}{'retry-after'} ? 'RA' : '-' } @r, $c->res), 'no account: Retry-After on the same responses');
-is(scalar(events($mark, 'login_locked', email => $ghost)), 2, 'no account: login_locked logged too');
+is(scalar($s->events($mark, 'login_locked', email => $ghost)), 2, 'no account: login_locked logged too');
 is(locked_now($ghost), 1, 'no account: a lockout row, locked');
 
 # --- the lock lifts by itself
@@ -108,18 +87,18 @@ is($c->res->{status}, 200, 'after the lock lifts the right password logs in');
 ok($c->session, 'with a session cookie');
 is(lock_rows($email), 0, 'and the count is cleared (no lockouts row)');
 is($s->login($ghost, 'wrong-again')->res->{status}, 401, 'no account: lifted too, a wrong password is a plain 401');
-is(failures_of($ghost), 1, 'no account: the count started again (1)');
+is(lockout_failures($ghost), 1, 'no account: the count started again (1)');
 
 # --- a successful login before the threshold clears the count
 my ($e2, $p2) = user('clear');
 @r = wrong($e2, 9);
 is(statuses(@r), join(' ', (401) x 9), '9 failures: 401 x9');
-is(failures_of($e2), 9, 'count 9');
+is(lockout_failures($e2), 9, 'count 9');
 is($s->login($e2, $p2)->res->{status}, 200, 'then the right password: 200');
 is(lock_rows($e2), 0, 'the count is cleared');
 @r = wrong($e2, 9);
 is(statuses(@r), join(' ', (401) x 9), '9 more failures: still 401 x9 (not locked at 10 in all)');
-is(failures_of($e2), 9, 'count 9 again');
+is(lockout_failures($e2), 9, 'count 9 again');
 @r = wrong($e2, 2);
 is(statuses(@r), '401 429', 'the 10th failure since the success is 401 and locks, the next is 429');
 
@@ -149,7 +128,7 @@ is($admin->res->{status}, 200, 'setup: the admin logs in') or die "admin login f
 my ($ne, $np) = user('plainuser');
 my $plain = $s->login($ne, $np);
 is($plain->res->{status}, 200, 'setup: a non-admin logs in');
-ok(defined count_of_key("login:email:$e3"), "setup: a login:email row for the locked user");
+ok(defined rate_limit_count("login:email:$e3"), "setup: a login:email row for the locked user");
 
 my $path = "/users/$id3/unlock";
 error_is($s->req(POST => $path), 401, 'Unauthorized', 'unlock, anonymous');
@@ -169,11 +148,11 @@ my $u = $admin->req(POST => $path, csrf => 1);
 is($u->{status}, 200, 'unlock as admin with CSRF: 200');
 is_deeply($u->{json}, { ok => JSON::PP::true }, 'unlock: {"ok":true}');
 common_ok($u, 'unlock');
-@ev = events($mark, 'lockout_cleared');
+@ev = $s->events($mark, 'lockout_cleared');
 is(scalar @ev, 1, 'a lockout_cleared log line');
 is($ev[0]{userId}, $id3, 'lockout_cleared: userId');
 is(lock_rows($e3), 0, 'the lockout row is gone');
-is(count_of_key("login:email:$e3"), undef, "the user's login:email rate-limit row is gone");
+is(rate_limit_count("login:email:$e3"), undef, "the user's login:email rate-limit row is gone");
 $c = $s->login($e3, $p3);
 is($c->res->{status}, 200, 'at once the right password logs in');
 ok($c->session, 'with a session cookie');

@@ -12,16 +12,7 @@ my $N        = 100;
 my $TOO_MANY = 'Too many login attempts. Try again later.';
 my $INVALID  = 'Invalid email or password';
 my $IP       = '127.0.0.1';
-my %ENV_LIMITS = (    # the contract's defaults
-	BULWARK_LOGIN_IP_LIMIT    => 20,
-	BULWARK_LOGIN_EMAIL_LIMIT => 5,
-	BULWARK_LOGIN_WINDOW      => 60,
-	BULWARK_LOCKOUT_THRESHOLD => 10,
-	BULWARK_LOCKOUT_SECONDS   => 900,
-);
 my $J = JSON::PP->new->canonical;
-
-sub count_of { psql_one('SELECT count FROM bulwark.rate_limits WHERE key = ' . q_lit($_[0])) }
 
 # $N logins, each child connected with all of its request but the last byte
 # sent before the common start; returns one hash per response.
@@ -61,11 +52,6 @@ sub contract_errors_ok {
 	ok(!@bad, "$name: every response is the contract's JSON error") or diag join "\n", @bad[ 0 .. ($#bad < 9 ? $#bad : 9) ];
 }
 
-sub events {
-	my ($s, $mark, $event) = @_;
-	return grep { ($_->{event} // '') eq $event } $s->log_lines(since => $mark);
-}
-
 sub scenario {
 	my ($s, $what) = @_;
 	my @workers = $s->worker_pids;
@@ -74,24 +60,22 @@ sub scenario {
 	my $email = unique_email('burst');
 	my $pw    = unique_password();
 	is($s->signup($email, $pw)->res->{status}, 201, "$what: setup: signup");
-	psql('DELETE FROM bulwark.rate_limits');
-	psql('DELETE FROM bulwark.lockouts WHERE email = ' . q_lit($email));
+	reset_counters($email);
 	my $mark = $s->log_mark;
 	my @r = burst($s, sub { +{ email => $email, password => "$pw-wrong-$_[0]" } });
 	is(count_status(401, @r), 5, "$what: $N concurrent wrong logins for one email: exactly 5 x 401");
 	is(count_status(429, @r), 95, "$what: and exactly 95 x 429");
 	contract_errors_ok("$what, one email", @r);
-	is(scalar(grep { ($_->{email} // '') eq $email } events($s, $mark, 'login_failed')), 5, "$what: exactly 5 login_failed lines");
-	my @rl = events($s, $mark, 'rate_limited');
+	is(scalar($s->events($mark, 'login_failed', email => $email)), 5, "$what: exactly 5 login_failed lines");
+	my @rl = $s->events($mark, 'rate_limited');
 	is(scalar(grep { ($_->{key} // '') eq 'ip' } @rl), 80, "$what: 80 refused by the IP limit (20)");
 	is(scalar(grep { ($_->{key} // '') eq 'email' } @rl), 15, "$what: 15 refused by the email limit (5 of the 20 let through)");
-	is(count_of("login:ip:$IP"), $N, "$what: login:ip count $N");
-	is(count_of("login:email:$email"), 20, "$what: login:email count 20 (only what passed the IP limit)");
-	is(psql_one('SELECT failures FROM bulwark.lockouts WHERE email = ' . q_lit($email)), 5, "$what: lockout count 5");
+	is(rate_limit_count("login:ip:$IP"), $N, "$what: login:ip count $N");
+	is(rate_limit_count("login:email:$email"), 20, "$what: login:email count 20 (only what passed the IP limit)");
+	is(lockout_failures($email), 5, "$what: lockout count 5");
 
 	# --- one IP, 100 distinct emails at once: 20 reach the password check
-	psql('DELETE FROM bulwark.rate_limits');
-	psql('DELETE FROM bulwark.lockouts WHERE email = ' . q_lit($email));
+	reset_counters($email);
 	my @emails = map { unique_email("burstip$_") } 1 .. $N;
 	$mark = $s->log_mark;
 	@r = burst($s, sub { +{ email => $emails[ $_[0] ], password => "wrong-password-$_[0]" } });
@@ -99,26 +83,25 @@ sub scenario {
 	is(count_status(429, @r), 80, "$what: and exactly 80 x 429");
 	contract_errors_ok("$what, one IP", @r);
 	my %mine = map { $_ => 1 } @emails;
-	my @failed = grep { $mine{ $_->{email} // '' } } events($s, $mark, 'login_failed');
+	my @failed = grep { $mine{ $_->{email} // '' } } $s->events($mark, 'login_failed');
 	is(scalar @failed, 20, "$what: exactly 20 login_failed lines for those emails");
 	is_deeply([ sort map { $_->{email} } @failed ], [ sort map { $emails[$_] } grep { $r[$_]{status} == 401 } 0 .. $#r ],
 		"$what: and they are the emails answered 401");
-	is(scalar(grep { ($_->{key} // '') eq 'ip' } events($s, $mark, 'rate_limited')), 80, "$what: 80 rate_limited lines, key ip");
-	is(count_of("login:ip:$IP"), $N, "$what: login:ip count $N");
+	is(scalar($s->events($mark, 'rate_limited', key => 'ip')), 80, "$what: 80 rate_limited lines, key ip");
+	is(rate_limit_count("login:ip:$IP"), $N, "$what: login:ip count $N");
 	is(psql_one(q{SELECT count(*) FROM bulwark.rate_limits WHERE key LIKE 'login:email:%'}), 20, "$what: 20 login:email rows");
 
 	is_deeply([ $s->worker_pids ], \@workers, "$what: no worker died");
-	psql('DELETE FROM bulwark.rate_limits');
-	psql('DELETE FROM bulwark.lockouts WHERE email IN (' . join(', ', map { q_lit($_) } $email, @emails) . ')');
+	reset_counters($email, @emails);
 }
 
-my $s = start_stack(workers => 4, env => \%ENV_LIMITS);
+my $s = start_stack(workers => 4, env => { %CONTRACT_LOGIN_LIMITS });
 is(scalar(my @w = $s->worker_pids), 4, 'one pool of 4 workers');
 scenario($s, 'one pool');
 $s->log_clean_ok('one pool');
 $s->stop;
 
-$s = start_stack(pools => 2, workers => 2, env => \%ENV_LIMITS);
+$s = start_stack(pools => 2, workers => 2, env => { %CONTRACT_LOGIN_LIMITS });
 is(scalar(my @w1 = $s->worker_pids(1)), 2, 'two pools: pool 1 has 2 workers');
 is(scalar(my @w2 = $s->worker_pids(2)), 2, 'two pools: pool 2 has 2 workers');
 scenario($s, 'two pools');

@@ -11,20 +11,9 @@ my $TOO_MANY = 'Too many login attempts. Try again later.';
 my $INVALID  = 'Invalid email or password';
 my $PEER     = '127.0.0.1';
 
-my $s = start_stack(
-	workers => 2,
-	env     => {
-		BULWARK_LOGIN_IP_LIMIT    => 20,
-		BULWARK_LOGIN_EMAIL_LIMIT => 5,
-		BULWARK_LOGIN_WINDOW      => 60,
-		BULWARK_LOCKOUT_THRESHOLD => 10,
-		BULWARK_TRUSTED_PROXIES   => undef,
-	}
-);
+my $s = start_stack(workers => 2, env => { %CONTRACT_LOGIN_LIMITS, BULWARK_TRUSTED_PROXIES => undef });
 
-sub ip_keys { [ map { $_->[0] } @{ psql(q{SELECT key FROM bulwark.rate_limits WHERE key LIKE 'login:ip:%' ORDER BY key}) } ] }
-sub count_of { psql_one('SELECT count FROM bulwark.rate_limits WHERE key = ' . q_lit($_[0])) }
-sub reset_counters { psql('DELETE FROM bulwark.rate_limits') }
+sub ip_keys { rate_limit_keys('login:ip:%') }
 
 # One wrong login with the given X-Forwarded-For (undef: none); returns the
 # response and the login_failed log line it caused.
@@ -34,7 +23,7 @@ sub login_via {
 	my $mark  = $s->log_mark;
 	my $r = $s->req(POST => '/login', body => { email => $email, password => 'wrong-password' },
 		headers => { defined $xff ? ('X-Forwarded-For' => $xff) : () });
-	my ($line) = grep { ($_->{event} // '') eq 'login_failed' && ($_->{email} // '') eq $email } $s->log_lines(since => $mark);
+	my ($line) = $s->events($mark, 'login_failed', email => $email);
 	return ($r, $line // {});
 }
 
@@ -55,7 +44,7 @@ for my $x (@xffs) {
 is(join(' ', @st), join(' ', (401) x 20, (429) x 5), 'untrusted peer: 25 logins, each with a new X-Forwarded-For: 401 x20, then 429');
 is_deeply(\@ips, [ ($PEER) x 20 ], "untrusted peer: every login_failed line has ip $PEER");
 is_deeply(ip_keys(), ["login:ip:$PEER"], "untrusted peer: one IP key, login:ip:$PEER");
-is(count_of("login:ip:$PEER"), 25, 'counting all 25');
+is(rate_limit_count("login:ip:$PEER"), 25, 'counting all 25');
 
 # --- a trusted proxy: the header is believed
 $s->restart_workers(env => { BULWARK_TRUSTED_PROXIES => '127.0.0.1/32' });
@@ -64,7 +53,7 @@ my ($r, $l) = login_via('203.0.113.7');
 error_is($r, 401, $INVALID, 'trusted proxy: a login with X-Forwarded-For');
 is($l->{ip}, '203.0.113.7', 'trusted proxy: the log ip is the forwarded address');
 is_deeply(ip_keys(), ['login:ip:203.0.113.7'], 'trusted proxy: the key is login:ip:<forwarded address>');
-is(count_of('login:ip:203.0.113.7'), 1, 'count 1');
+is(rate_limit_count('login:ip:203.0.113.7'), 1, 'count 1');
 
 reset_counters();
 @st = map { (login_via($_))[0]{status} } @xffs;

@@ -21,7 +21,7 @@ my %env = (
 # One worker: every request takes the same path through one process, so a
 # difference between workers cannot pass for a difference between the cases.
 my $s = start_stack(workers => 1, env => \%env);
-psql('DELETE FROM bulwark.rate_limits');
+reset_counters();
 
 # The cost of one hash with these settings, measured by the program itself:
 # `bulwark hash-bench --rounds 5`, run before, between and after the timed

@@ -50,8 +50,9 @@ our @EXPORT = qw(
   unique_email unique_password
   common_ok error_is issues_ok user_object_ok cookie_cleared
   session_rows_for_cookie sha256_hex
+  rate_limit_count rate_limit_keys lockout_failures reset_counters retry_after_ok
   proc_alive proc_state children_of procs_with_env wait_until parallel parallel_barrier free_port
-  $JSON_CT @SECURITY_HEADERS
+  $JSON_CT @SECURITY_HEADERS %CONTRACT_LOGIN_LIMITS
 );
 
 our $JSON_CT = 'application/json; charset=utf-8';
@@ -62,6 +63,16 @@ our @SECURITY_HEADERS = (
 	[ 'strict-transport-security', 'max-age=31536000; includeSubDomains' ],
 	[ 'content-security-policy',   "default-src 'none'; frame-ancestors 'none'" ],
 	[ 'cache-control',             'no-store' ],
+);
+
+# The contract's login limits (API.md "Login"), which default_env raises: the
+# files that test them start with env => { %CONTRACT_LOGIN_LIMITS, ... }.
+our %CONTRACT_LOGIN_LIMITS = (
+	BULWARK_LOGIN_IP_LIMIT    => 20,
+	BULWARK_LOGIN_EMAIL_LIMIT => 5,
+	BULWARK_LOGIN_WINDOW      => 60,
+	BULWARK_LOCKOUT_THRESHOLD => 10,
+	BULWARK_LOCKOUT_SECONDS   => 900,
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -266,43 +277,20 @@ sub free_port {
 	return $p;
 }
 
-# Forks $n children that start together (a pipe barrier) and each return
-# $code->($i) (a string). Returns the list of results in order.
+# Forks $n children that start together (once all are forked) and each
+# return $code->($i) (a string). Returns the list of results in order.
 sub parallel {
 	my ($n, $code) = @_;
-	my $tmp = tempdir('par-XXXXXX', DIR => $ENV{BULWARK_TEST_DIR} || '/tmp', CLEANUP => 1);
-	pipe(my $r, my $w) or die "pipe: $!";
-	my @pids;
-	for my $i (0 .. $n - 1) {
-		my $pid = fork // die "fork: $!";
-		if (!$pid) {
-			close $w;
-			my $x = <$r>;    # EOF when the parent closes the write end
-			my $out = eval { $code->($i) };
-			$out = "died: $@" unless defined $out;
-			if (open(my $fh, '>', "$tmp/$i")) { print $fh $out; close $fh }
-			_exit(0);
-		}
-		push @pids, $pid;
-	}
-	close $r;
-	close $w;
-	waitpid($_, 0) for @pids;
-	my @res;
-	for my $i (0 .. $n - 1) {
-		my $v;
-		if (open(my $fh, '<', "$tmp/$i")) { local $/; $v = <$fh> }
-		push @res, $v // 'no result';
-	}
-	return @res;
+	return parallel_barrier($n, sub { my ($i, $ready) = @_; $ready->(); return $code->($i) });
 }
 
-# Like parallel, with a real barrier: child $i runs $code->($i, $ready), where
-# $ready->() reports the child ready and blocks until all $n children have
-# done so; the parent then releases them together. Passed as a request's
-# before_last_byte, each child is connected and has sent all of its request
-# but the last byte before anyone goes, so the requests reach the server at
-# once. A child that never calls $ready is counted ready when $code returns.
+# Forks $n children; child $i runs $code->($i, $ready), where $ready->()
+# reports the child ready and blocks until all $n children have done so; the
+# parent then releases them together. Returns the results as parallel does.
+# Passed as a request's before_last_byte, each child is connected and has sent
+# all of its request but the last byte before anyone goes, so the requests
+# reach the server at once. A child that never calls $ready is counted ready
+# when $code returns.
 sub parallel_barrier {
 	my ($n, $code) = @_;
 	my $tmp = tempdir('par-XXXXXX', DIR => $ENV{BULWARK_TEST_DIR} || '/tmp', CLEANUP => 1);
@@ -414,6 +402,23 @@ sub session_rows_for_cookie {
 	my ($value) = @_;
 	return psql("SELECT user_id, expires_at FROM bulwark.sessions WHERE id_hash = decode("
 		  . q_lit(sha256_hex($value)) . ", 'hex')");
+}
+
+# The count of bulwark.rate_limits' row for $key (undef: no row).
+sub rate_limit_count { psql_one('SELECT count FROM bulwark.rate_limits WHERE key = ' . q_lit($_[0])) }
+
+# The keys of bulwark.rate_limits LIKE $pattern, sorted (an array ref).
+sub rate_limit_keys { [ map { $_->[0] } @{ psql('SELECT key FROM bulwark.rate_limits WHERE key LIKE ' . q_lit($_[0]) . ' ORDER BY key') } ] }
+
+# The failure count of bulwark.lockouts' row for $email (undef: no row).
+sub lockout_failures { psql_one('SELECT failures FROM bulwark.lockouts WHERE email = ' . q_lit($_[0])) }
+
+# The login counters are shared by every stack on the cluster and all traffic
+# comes from 127.0.0.1: empties bulwark.rate_limits and the lockouts of @emails.
+sub reset_counters {
+	my (@emails) = @_;
+	psql('DELETE FROM bulwark.rate_limits');
+	psql('DELETE FROM bulwark.lockouts WHERE email IN (' . join(', ', map { q_lit($_) } @emails) . ')') if @emails;
 }
 
 # `bulwark user add --email E [--admin]`, the password on stdin.
@@ -642,6 +647,14 @@ sub issues_ok {
 	return $ok;
 }
 
+# One assertion: a Retry-After header in whole seconds, $min..$max.
+sub retry_after_ok {
+	my ($r, $min, $max, $name) = @_;
+	my $ra = $r->{headers}{'retry-after'};
+	Test::More::ok(defined $ra && $ra =~ /\A[0-9]+\z/ && $ra >= $min && $ra <= $max, "$name: Retry-After in whole seconds, $min..$max")
+	  or Test::More::diag('Retry-After: ' . ($ra // 'missing'));
+}
+
 # A user object is exactly {id, email, role, emailVerified, twoFactorEnabled, createdAt}.
 sub user_object_ok {
 	my ($u, $name, %exp) = @_;
@@ -814,20 +827,26 @@ sub req {
 
 # POST /signup and /login through a fresh client; the client's ->res is the
 # response, its jar holds session and csrf_token.
-sub signup {
-	my ($s, $email, $password, %o) = @_;
+sub signup { my $s = shift; $s->post_credentials('/signup', @_) }
+sub login  { my $s = shift; $s->post_credentials('/login', @_) }
+
+sub post_credentials {
+	my ($s, $path, $email, $password, %o) = @_;
 	$s->secret($password);
 	my $c = $o{client} || $s->client;
-	$c->req(POST => '/signup', body => { email => $email, password => $password });
+	$c->req(POST => $path, body => { email => $email, password => $password });
 	return $c;
 }
 
-sub login {
-	my ($s, $email, $password, %o) = @_;
-	$s->secret($password);
-	my $c = $o{client} || $s->client;
-	$c->req(POST => '/login', body => { email => $email, password => $password });
-	return $c;
+# Signs up a fresh email and password, one assertion ("setup: signup $tag"),
+# dying if it fails; returns (email, password, user id).
+sub new_user {
+	my ($s, $tag) = @_;
+	my $e = BulwarkTest::unique_email($tag);
+	my $p = BulwarkTest::unique_password();
+	my $c = $s->signup($e, $p);
+	Test::More::is($c->res->{status}, 201, "setup: signup $tag") or die "signup does not work\n";
+	return ($e, $p, $c->res->{json}{user}{id});
 }
 
 # ----- processes
@@ -1033,6 +1052,15 @@ sub log_lines {
 		push @r, ref $j eq 'HASH' ? $j : { _invalid => $l };
 	}
 	return @r;
+}
+
+# The log lines since $mark (0: all) whose event is $event and fields equal %match.
+sub events {
+	my ($s, $mark, $event, %match) = @_;
+	return grep {
+		my $l = $_;
+		($l->{event} // '') eq $event && !grep { ($l->{$_} // '') ne $match{$_} } keys %match
+	} $s->log_lines(since => $mark);
 }
 
 # Waits until $cond->(@lines) is true; returns the lines.

@@ -1,0 +1,564 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh -- `make bench`: Bulwark through lighttpd, measured with
+# wrk against the best any FastCGI application can do through the same front
+# end (tests/bench/pk_responder.c: one prepared primary-key SELECT).
+#
+# One throwaway PostgreSQL 15 cluster, one lighttpd on 127.0.0.1:<free port>
+# in front of two pools of 4 FastCGI workers each:
+#   /static/bench.json  a static file (lighttpd alone: the front end's ceiling)
+#   /pk                 pk_responder under spawn-fcgi (the FastCGI ceiling)
+#   everything else     `bulwark serve --listen SOCK --workers 4`
+# Targets, one after another, each after a short warm-up run:
+#   static, pk (GET /pk), health (GET /health), me (GET /me with the session
+#   and csrf_token cookies), login (POST /login with a wrong password: one
+#   full password hash per request, every answer a 401).
+# Prints requests/s and p99 per target, GET /me / GET /pk (goal >= 0.9), the
+# bare cost of one password hash and the share of the login ceiling reached.
+# Fails when a 2xx target saw any non-2xx answer, or a login answer was not
+# a 401: a benchmark of errors is worthless.
+#
+# Environment:
+#   BULWARK_BIN        binary under test (default build/bulwark)
+#   CC                 C compiler for pk_responder (default cc)
+#   PGBIN              PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+#   BENCH_SECONDS      length of each measured run (default 10)
+#   BENCH_WARMUP       length of each warm-up run (default 2)
+#   BENCH_THREADS      wrk threads (default 2)
+#   BENCH_CONNECTIONS  wrk connections (default 32)
+#   BENCH_WORKERS      FastCGI workers of each pool (default 4)
+#   BENCH_TARGETS      targets to run, in order (default: static pk health me login)
+#   BENCH_STRICT       1: exit 1 when GET /me / GET /pk is below 0.9
+#   BENCH_OUT          also write the result table to this file
+#   BENCH_KEEP         1: keep the temporary directory (logs, wrk output)
+#   BENCH_HOLD         1: after the report keep the stack up until Ctrl-C or
+#                      SIGTERM (to profile by hand); prints how to reach it
+#
+# Works as root (PostgreSQL then runs as `postgres`; lighttpd, spawn-fcgi and
+# the workers stay root) and as a normal user.  Everything lives in one
+# mktemp directory, removed with every process by the EXIT trap, also on
+# failure or Ctrl-C.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+BULWARK_BIN=${BULWARK_BIN:-build/bulwark}
+case $BULWARK_BIN in /*) ;; *) BULWARK_BIN=$root/$BULWARK_BIN ;; esac
+CC=${CC:-cc}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+SECS=${BENCH_SECONDS:-10}
+WARM=${BENCH_WARMUP:-2}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+WORKERS=${BENCH_WORKERS:-4}
+TARGETS=${BENCH_TARGETS:-static pk health me login}
+GOAL=0.9
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+	say "ERROR: $*"
+	exit 1
+}
+
+for v in SECS WARM THREADS CONNS WORKERS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+done
+[ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
+for t in initdb pg_ctl postgres psql; do
+	[ -x "$PGBIN/$t" ] || die "missing $PGBIN/$t (install postgresql-15)"
+done
+for t in wrk lighttpd spawn-fcgi curl perl pkg-config "$CC"; do
+	command -v "$t" >/dev/null || die "missing $t (make deps installs it)"
+done
+
+if [ "$(id -u)" = 0 ]; then
+	id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' user for the cluster"
+	# PostgreSQL refuses to run as root; start it from a directory postgres
+	# can enter, wherever the clone is.
+	as_pg() { (cd / && runuser -u postgres -- "$@"); }
+else
+	as_pg() { "$@"; }
+fi
+
+dir=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
+chmod 755 "$dir"
+pgdir=$dir/pg
+pgdata=$pgdir/data
+pgport=$((20000 + RANDOM % 30000))
+pg_started=0
+pids=()     # processes started here, stopped in reverse order
+pk_pids=()  # spawn-fcgi's workers (their parent exits at once)
+wrk_pid=
+# Every server process started here (not PostgreSQL, which pg_ctl stops)
+# carries this in its environment, so the trap can find a forked worker whose
+# pid it was never told, and nothing else.
+tag=(env "BULWARK_BENCH_DIR=$dir")
+
+proc_uid() { awk '/^Uid:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo '?'; }
+
+# Our processes, found by the environment marker (one grep, not one per
+# process: the trap polls this).
+marked_pids() {
+	grep -lzxF "BULWARK_BENCH_DIR=$dir" /proc/[0-9]*/environ 2>/dev/null |
+		sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' || true
+}
+
+cleanup() {
+	local rc=$? p i left
+	trap - EXIT INT TERM HUP
+	set +e
+	[ -n "$wrk_pid" ] && kill "$wrk_pid" 2>/dev/null
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${pids[i]}" 2>/dev/null
+	done
+	for p in "${pk_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	# The pool master stops its workers (they finish the request in hand);
+	# anything else that carries the marker is told too.
+	sleep 0.2
+	left=$(marked_pids)
+	# shellcheck disable=SC2086 # one pid a word
+	[ -n "$left" ] && kill -TERM $left 2>/dev/null
+	for _ in $(seq 50); do
+		left=$(marked_pids)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	left=$(marked_pids)
+	if [ -n "$left" ]; then
+		say "killing what did not stop:" $left
+		# shellcheck disable=SC2086 # one pid a word
+		kill -KILL $left 2>/dev/null
+	fi
+	wait 2>/dev/null
+	if [ "$pg_started" = 1 ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 ||
+			say "pg_ctl stop failed; see $pgdir/postgres.log"
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+# set -e alone dies without a word: say which command failed.
+set -E
+trap 'say "ERROR: line $LINENO: \"$BASH_COMMAND\" failed (exit $?)"' ERR
+trap 'say interrupted; exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+tail_file() {
+	if [ -f "$1" ]; then
+		{ echo "--- $1 (last lines)"; tail -n "${2:-20}" "$1"; } >&2
+	fi
+}
+
+free_port() {
+	perl -MIO::Socket::INET -e \
+		'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0, Proto => "tcp", ReuseAddr => 1) or die "$!\n"; print $s->sockport, "\n";'
+}
+
+wait_for() { # wait_for SECONDS COMMAND...: 0 once COMMAND succeeds
+	local n=$(($1 * 10))
+	shift
+	while ((n-- > 0)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- PostgreSQL -------------------------------------------------------------
+say "temporary directory $dir"
+mkdir -p "$pgdir"
+[ "$(id -u)" = 0 ] && chown postgres: "$pgdir"
+chmod 755 "$pgdir"
+as_pg "$PGBIN/initdb" -D "$pgdata" -A trust -U postgres -E UTF8 --locale=C >"$dir/initdb.out" 2>&1 ||
+	{ tail_file "$dir/initdb.out"; die "initdb failed"; }
+as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$pgdir/postgres.log" -w -t 30 \
+	-o "-c listen_addresses='' -k $pgdir -p $pgport" start >/dev/null ||
+	{ tail_file "$pgdir/postgres.log"; die "PostgreSQL did not start"; }
+pg_started=1
+
+psql_su() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pgport" -U postgres "$@"; }
+psql_su -d postgres -c "CREATE ROLE bulwark LOGIN" -c "CREATE DATABASE bulwark OWNER bulwark" >/dev/null
+
+export DATABASE_URL="postgresql:///bulwark?host=$pgdir&port=$pgport&user=bulwark"
+BULWARK_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0)
+export BULWARK_JWT_SECRET
+export BULWARK_COOKIE_SECURE=0
+export BULWARK_LOG_FILE=$dir/bulwark.log
+# The login target measures the password hash, not the limiter: every
+# limit out of reach.
+export BULWARK_LOGIN_IP_LIMIT=1000000000
+export BULWARK_LOGIN_EMAIL_LIMIT=1000000000
+export BULWARK_LOCKOUT_THRESHOLD=1000000000
+
+"$BULWARK_BIN" migrate >"$dir/migrate.out" 2>&1 || { tail_file "$dir/migrate.out"; tail_file "$BULWARK_LOG_FILE"; die "bulwark migrate failed"; }
+printf 'benchpass1\n' | "$BULWARK_BIN" user add --email bench@example.com >"$dir/useradd.out" 2>&1 ||
+	{ tail_file "$dir/useradd.out"; die "bulwark user add failed"; }
+
+# The yardstick's table: a few rows, read by primary key.
+psql_su -d bulwark >/dev/null <<'SQL'
+CREATE TABLE public.bench_pk (id integer PRIMARY KEY, email text NOT NULL);
+INSERT INTO public.bench_pk
+     SELECT i, 'user' || i || '@example.com' FROM generate_series(1, 1000) AS i;
+GRANT SELECT ON public.bench_pk TO bulwark;
+SQL
+
+# ---- pk_responder -----------------------------------------------------------
+# shellcheck disable=SC2046 # pkg-config prints words on purpose
+"$CC" -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags libpq) \
+	-o "$dir/pk_responder" tests/bench/pk_responder.c $(pkg-config --libs libpq) -lfcgi ||
+	die "cannot compile tests/bench/pk_responder.c"
+
+# ---- the two FastCGI pools --------------------------------------------------
+"${tag[@]}" "$BULWARK_BIN" serve --listen "$dir/bulwark.sock" --workers "$WORKERS" >"$dir/bulwark.out" 2>&1 &
+pids+=($!)
+bulwark_pid=$!
+wait_for 15 test -S "$dir/bulwark.sock" ||
+	{ tail_file "$dir/bulwark.out"; tail_file "$BULWARK_LOG_FILE"; die "bulwark serve did not come up"; }
+
+"${tag[@]}" spawn-fcgi -s "$dir/pk.sock" -M 0660 -F "$WORKERS" -P "$dir/pk.pid" -- "$dir/pk_responder" \
+	>"$dir/spawn-fcgi.out" 2>&1 || { tail_file "$dir/spawn-fcgi.out"; die "spawn-fcgi failed"; }
+mapfile -t pk_pids < <(grep -E '^[0-9]+$' "$dir/pk.pid" || true)
+[ "${#pk_pids[@]}" = "$WORKERS" ] || die "spawn-fcgi started ${#pk_pids[@]} pk_responder workers, not $WORKERS"
+
+# ---- lighttpd -----------------------------------------------------------------
+mkdir -p "$dir/www/static"
+printf '{"id":1,"email":"user1@example.com"}' >"$dir/www/static/bench.json"
+lighttpd_pid=
+for attempt in 1 2 3 4 5; do
+	port=$(free_port)
+	cat >"$dir/lighttpd.conf" <<EOF
+# Written by tests/bench/run.sh; routing as in deploy/lighttpd-dev.conf.in.
+server.modules          = ("mod_fastcgi")
+server.bind             = "127.0.0.1"
+server.port             = $port
+server.document-root    = "$dir/www"
+server.errorlog         = "$dir/lighttpd.error.log"
+server.max-request-size = 1024
+server.max-connections  = 4096
+server.tag              = ""
+mimetype.assign         = (".json" => "application/json; charset=utf-8")
+
+# Everything goes to Bulwark, except the static file and the yardstick.
+fastcgi.server = (
+  "/" => ((
+    "socket"              => "$dir/bulwark.sock",
+    "check-local"         => "disable",
+    "fix-root-scriptname" => "enable",
+  ))
+)
+\$HTTP["url"] =~ "^/static/" {
+  fastcgi.server = ()
+}
+else \$HTTP["url"] == "/pk" {
+  fastcgi.server = (
+    "/" => ((
+      "socket"              => "$dir/pk.sock",
+      "check-local"         => "disable",
+      "fix-root-scriptname" => "enable",
+    ))
+  )
+}
+EOF
+	"${tag[@]}" lighttpd -D -f "$dir/lighttpd.conf" </dev/null >>"$dir/lighttpd.out" 2>&1 &
+	lighttpd_pid=$!
+	if wait_for 10 perl -MIO::Socket::INET -e \
+		"exit(IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp') ? 0 : 1)"; then
+		break
+	fi
+	kill "$lighttpd_pid" 2>/dev/null || true
+	wait "$lighttpd_pid" 2>/dev/null || true
+	lighttpd_pid=
+	say "lighttpd did not come up on port $port (attempt $attempt)"
+done
+[ -n "$lighttpd_pid" ] || { tail_file "$dir/lighttpd.out"; tail_file "$dir/lighttpd.error.log"; die "lighttpd did not start"; }
+pids+=("$lighttpd_pid")
+base=http://127.0.0.1:$port
+
+# As root nothing drops privileges: say who is serving.
+uids="lighttpd uid $(proc_uid "$lighttpd_pid"), pk_responder uid $(proc_uid "${pk_pids[0]}"), bulwark uid $(proc_uid "$bulwark_pid")"
+if [ "$(id -u)" = 0 ]; then
+	for p in "$lighttpd_pid" "${pk_pids[0]}" "$bulwark_pid"; do
+		[ "$(proc_uid "$p")" = 0 ] || die "process $p does not run as root ($uids)"
+	done
+fi
+
+# ---- the session ----------------------------------------------------------------
+code=$(curl -sS -o "$dir/login.body" -D "$dir/login.hdr" -w '%{http_code}' \
+	-H 'Content-Type: application/json' \
+	--data '{"email":"bench@example.com","password":"benchpass1"}' "$base/login") || code=000
+[ "$code" = 200 ] || { cat "$dir/login.body" >&2 || true; tail_file "$BULWARK_LOG_FILE"; die "POST /login answered $code, not 200"; }
+cookie_value() { tr -d '\r' <"$dir/login.hdr" | sed -n "s/^[Ss]et-[Cc]ookie: $1=\\([^;]*\\).*/\\1/p" | tail -n 1; }
+session=$(cookie_value session)
+csrf=$(cookie_value csrf_token)
+[ -n "$session" ] || die "POST /login set no session cookie"
+[ -n "$csrf" ] || die "POST /login set no csrf_token cookie"
+cookie="session=$session; csrf_token=$csrf"
+
+# Same conditions for both readers: statistics and visibility maps fresh.
+psql_su -d bulwark -c 'VACUUM ANALYZE' >/dev/null
+
+# ---- targets ------------------------------------------------------------------------
+# target NAME LABEL EXPECT PATH [KIND]
+# EXPECT is the only status the target may answer (2xx targets: 200); KIND
+# picks the request's extra curl and wrk options below (cookie, login).  A
+# new target is one line here, plus a KIND if it needs one.
+declare -A T_LABEL T_EXPECT T_PATH T_WRK
+target() {
+	T_LABEL[$1]=$2
+	T_EXPECT[$1]=$3
+	T_PATH[$1]=$4
+	T_WRK[$1]=${5:-}
+}
+target static "static file" 200 /static/bench.json
+target pk "GET /pk (yardstick)" 200 /pk
+target health "GET /health" 200 /health
+target me "GET /me (session)" 200 /me "cookie"
+target login "POST /login, wrong pw" 401 /login "login"
+
+# curl options and wrk options for a target's kind of request.
+curl_opts() {
+	case ${T_WRK[$1]} in
+	cookie) printf '%s\0' -H "Cookie: $cookie" ;;
+	login) printf '%s\0' -H 'Content-Type: application/json' \
+		--data '{"email":"bench@example.com","password":"wrong-password-1"}' ;;
+	esac
+}
+wrk_opts() {
+	case ${T_WRK[$1]} in
+	cookie) printf '%s\0' -H "Cookie: $cookie" ;;
+	login) printf '%s\0' -s "$root/tests/bench/login_wrong_password.lua" ;;
+	esac
+}
+
+# One request by curl: the status must be the expected one.  GET /me with
+# both cookies must set none (else every request would mint a csrf_token).
+precheck() {
+	local t=$1 code
+	mapfile -d '' -t opts < <(curl_opts "$t")
+	code=$(curl -sS -o "$dir/check.$t.body" -D "$dir/check.$t.hdr" -w '%{http_code}' \
+		"${opts[@]}" "$base${T_PATH[$t]}") || code=000
+	if [ "$code" != "${T_EXPECT[$t]}" ]; then
+		cat "$dir/check.$t.body" >&2 2>/dev/null || true
+		echo >&2
+		tail_file "$BULWARK_LOG_FILE" 5
+		die "${T_LABEL[$t]} answered $code before the run, not ${T_EXPECT[$t]}"
+	fi
+	if [ "$t" = me ] && grep -qi '^set-cookie:' "$dir/check.$t.hdr"; then
+		say "WARNING: GET /me with both cookies still sets a cookie:"
+		grep -i '^set-cookie:' "$dir/check.$t.hdr" | sed 's/=[^;]*/=.../' >&2
+	fi
+}
+
+run_wrk() { # run_wrk OUTFILE SECONDS [--latency] TARGET
+	local out=$1 secs=$2 t=${*: -1}
+	local extra=("${@:3:$#-3}")
+	mapfile -d '' -t opts < <(wrk_opts "$t")
+	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" "${extra[@]}" "${opts[@]}" \
+		"$base${T_PATH[$t]}" >"$out" 2>&1 &
+	wrk_pid=$!
+	if ! wait "$wrk_pid"; then
+		wrk_pid=
+		cat "$out" >&2
+		die "wrk failed on ${T_LABEL[$t]}"
+	fi
+	wrk_pid=
+}
+
+# Latency as wrk prints it (850.00us, 1.23ms, 2.00s, 1.00m) in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+		if (f < 0) print "?"; else printf "%.2f", n * f }'
+}
+
+# CPU time of the stack so far, in nanoseconds: "web app db" for lighttpd,
+# the FastCGI workers of both pools, and PostgreSQL (from
+# /proc/PID/schedstat; every process here is single-threaded).  Throughput on
+# a shared machine moves with whatever else runs; the CPU a request costs
+# moves far less, so it is reported beside requests/s.
+stack_ns() {
+	local pm p comm ns rest web=0 app=0 db=0
+	pm=$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null || echo 0)
+	for p in $(marked_pids) "$pm" $(pgrep -P "$pm" || true); do
+		read -r ns rest <"/proc/$p/schedstat" 2>/dev/null || continue
+		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		if [ "$p" = "$pm" ] || [ "$comm" = postgres ]; then
+			db=$((db + ns))
+		elif [ "$comm" = lighttpd ]; then
+			web=$((web + ns))
+		else
+			app=$((app + ns))
+		fi
+	done
+	echo "$web $app $db"
+}
+
+declare -A R_RPS R_P99 R_REQ R_NON2XX R_ERR R_NOTE R_CPU
+failures=()
+
+measure() {
+	local t=$1 out=$dir/wrk.$1.txt p99 req non2xx errs st bad cpu0 cpu1
+	precheck "$t"
+	say "${T_LABEL[$t]}: ${WARM}s warm-up, ${SECS}s measured"
+	run_wrk "$dir/wrk.$t.warmup.txt" "$WARM" "$t"
+	cpu0=$(stack_ns)
+	run_wrk "$out" "$SECS" --latency "$t"
+	cpu1=$(stack_ns)
+	R_RPS[$t]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	p99=$(awk '/Latency Distribution/ {d = 1} d && $1 == "99%" {print $2; exit}' "$out")
+	R_P99[$t]=$(to_ms "${p99:-?}")
+	req=$(awk '/ requests in / {print $1; exit}' "$out")
+	R_REQ[$t]=${req:-0}
+	non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")
+	R_NON2XX[$t]=${non2xx:-0}
+	errs=$(sed -n 's/^ *Socket errors: //p' "$out")
+	R_ERR[$t]=${errs:-none}
+	R_NOTE[$t]=
+	# CPU microseconds per request: front app db total.
+	R_CPU[$t]=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${R_REQ[$t]}" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); k = (n > 0) ? 1e-3 / n : 0
+		f = (y[1] - x[1]) * k; p = (y[2] - x[2]) * k; d = (y[3] - x[3]) * k
+		printf "%.0f %.0f %.0f %.0f", f, p, d, f + p + d }')
+	if [ -z "${R_RPS[$t]}" ] || [ "${R_REQ[$t]}" = 0 ]; then
+		cat "$out" >&2
+		failures+=("${T_LABEL[$t]}: no requests completed")
+		R_RPS[$t]=0
+		return
+	fi
+	if [ "${T_EXPECT[$t]}" = 200 ]; then
+		if [ "${R_NON2XX[$t]}" != 0 ]; then
+			failures+=("${T_LABEL[$t]}: ${R_NON2XX[$t]} of ${R_REQ[$t]} responses were not 2xx")
+			R_NOTE[$t]="FAIL non-2xx"
+		fi
+	else
+		# The script counted every status: all must be the expected one.
+		st=$(awk '$1 == "status" {printf "%s%s=%s", sep, $2, $3; sep = " "}' "$out")
+		bad=$(awk -v want="${T_EXPECT[$t]}" '$1 == "status" && $2 != want {n += $3} END {print n + 0}' "$out")
+		R_NOTE[$t]="statuses: ${st:-none counted}"
+		if [ -z "$st" ] || [ "$bad" != 0 ]; then
+			failures+=("${T_LABEL[$t]}: expected only ${T_EXPECT[$t]}, got ${st:-no status counts}")
+			R_NOTE[$t]="FAIL ${R_NOTE[$t]}"
+		fi
+	fi
+	if [ "${R_ERR[$t]}" != none ]; then
+		R_NOTE[$t]="${R_NOTE[$t]:+${R_NOTE[$t]}; }socket errors: ${R_ERR[$t]}"
+	fi
+}
+
+# The bare cost of one password hash, before any load, with the same
+# configuration as the pool.
+hash_line=$("$BULWARK_BIN" hash-bench --rounds 20 2>"$dir/hash-bench.err") ||
+	{ tail_file "$dir/hash-bench.err"; die "bulwark hash-bench failed"; }
+us_per_hash=$(sed -n 's/.*us_per_hash=\([0-9]*\).*/\1/p' <<<"$hash_line")
+hps=$(sed -n 's/.*hashes_per_second=\([0-9.]*\).*/\1/p' <<<"$hash_line")
+hash_algo=$(sed -n 's/.*algorithm=\([^ ]*\) cost=\([^ ]*\).*/\1 cost \2/p' <<<"$hash_line")
+[ -n "$us_per_hash" ] && [ -n "$hps" ] && [ -n "$hash_algo" ] || die "cannot parse hash-bench output: $hash_line"
+
+# Busy share of all CPUs over one second while the stack idles: what other
+# processes take from the figures.  (user+nice+system+irq+softirq+steal.)
+cpu_busy() {
+	local a b
+	a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[2] - x[2]
+		printf "%.0f", (t > 0) ? 100 * (y[1] - x[1]) / t : 0}'
+}
+
+for t in $TARGETS; do
+	[ -n "${T_LABEL[$t]+x}" ] || die "unknown target '$t' (known: ${!T_LABEL[*]})"
+done
+busy_before=$(cpu_busy)
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+[ "$busy_before" -le 10 ] ||
+	say "WARNING: other processes keep ${busy_before}% of the CPUs busy: the figures will be low and noisy"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for t in $TARGETS; do
+	measure "$t"
+done
+busy_after=$(cpu_busy)
+load_after=$(cut -d' ' -f1 /proc/loadavg)
+# A login run must have left the limits untouched: still a 401, not a 429.
+case " $TARGETS " in *" login "*) precheck login ;; esac
+
+# ---- report -----------------------------------------------------------------------------
+cores=$(nproc)
+cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+[ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ {print $2; exit}' || true)
+[ -n "$cpu" ] || cpu=unknown
+# (wrk -v prints its version and exits 1.)
+pgver=$("$PGBIN/postgres" --version 2>/dev/null | awk 'NR == 1 {v = $3} END {print v}' || true)
+lver=$(lighttpd -v 2>/dev/null | awk 'NR == 1 {v = $1} END {print v}' || true)
+wver=$(wrk -v 2>&1 | awk 'NR == 1 {v = $2} END {print v}' || true)
+
+ratio=
+if [ -n "${R_RPS[me]:-}" ] && [ -n "${R_RPS[pk]:-}" ]; then
+	ratio=$(awk -v a="${R_RPS[me]}" -v b="${R_RPS[pk]}" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}')
+	verdict=$(awk -v r="$ratio" -v g="$GOAL" 'BEGIN {v = (r >= g) ? "meets the goal" : "BELOW the goal"; print v}')
+	[ "${#failures[@]}" = 0 ] || verdict="meaningless: a run failed"
+fi
+
+report() {
+	local t
+	echo
+	echo "Bulwark bench -- $started"
+	echo "machine: $cores CPUs (nproc), $(uname -m), $cpu; kernel $(uname -r)"
+	echo "stack:   $lver, $WORKERS Bulwark workers ($(basename "$BULWARK_BIN") $("$BULWARK_BIN" --version | awk '{print $2}')), $WORKERS pk_responder workers, PostgreSQL $pgver"
+	echo "         $uids"
+	echo "others:  ${busy_before}% of the CPUs busy before the runs, ${busy_after}% after (the stack idle); load average $load_before before, $load_after after"
+	echo "load:    wrk $wver -t$THREADS -c$CONNS -d${SECS}s --latency after a ${WARM}s warm-up, wrk on the same machine"
+	echo
+	printf '%-24s %11s %9s %9s  %-23s %s\n' target requests/s "p99 (ms)" requests "CPU us/req: web app db" notes
+	printf '%-24s %11s %9s %9s  %-23s %s\n' ------------------------ ----------- --------- --------- ----------------------- -----
+	for t in $TARGETS; do
+		# shellcheck disable=SC2086 # four numbers
+		printf '%-24s %11s %9s %9s  %-23s %s\n' "${T_LABEL[$t]}" "${R_RPS[$t]}" "${R_P99[$t]}" "${R_REQ[$t]}" \
+			"$(printf '%4s %4s %4s = %4s' ${R_CPU[$t]:-- - - -})" "${R_NOTE[$t]}"
+	done
+	echo
+	if [ -n "$ratio" ]; then
+		echo "GET /me / GET /pk = ${R_RPS[me]} / ${R_RPS[pk]} = $ratio  (goal >= $GOAL: $verdict)"
+		# shellcheck disable=SC2086 # four numbers each
+		awk -v a="${R_CPU[me]}" -v b="${R_CPU[pk]}" 'BEGIN { split(a, m, " "); split(b, p, " ")
+			if (m[4] > 0) printf "CPU per request: GET /pk %d us / GET /me %d us = %.3f  (web %+d, app %+d, db %+d us for /me)\n", p[4], m[4], p[4] / m[4], m[1] - p[1], m[2] - p[2], m[3] - p[3] }'
+	fi
+	echo "password hash: $hash_algo, $us_per_hash us per hash, $hps hashes/s on one core (hash-bench --rounds 20, run before the load)"
+	if [ -n "${R_RPS[login]:-}" ]; then
+		awk -v rps="${R_RPS[login]}" -v hps="$hps" -v w="$WORKERS" -v c="$cores" 'BEGIN {
+			k = (w < c) ? w : c; ceil = k * hps
+			printf "login ceiling: min(%d workers, %d cores) x %.1f = %.1f logins/s; hash share = %.2f / %.1f = %.3f\n", w, c, hps, ceil, rps, ceil, rps / ceil
+			printf "               (lighttpd, PostgreSQL and wrk share those cores, so 1.0 is out of reach)\n" }'
+	fi
+}
+report | tee ${BENCH_OUT:+"$BENCH_OUT"}
+
+if [ "${BENCH_HOLD:-0}" = 1 ]; then
+	printf '%s\n' "BASE=$base" "COOKIE='$cookie'" "DIR=$dir" \
+		"BULWARK_MASTER=$bulwark_pid" "PK_WORKERS='${pk_pids[*]}'" \
+		"LIGHTTPD=$lighttpd_pid" "PGHOST=$pgdir" "PGPORT=$pgport" >"$dir/hold.env"
+	say "holding the stack up (Ctrl-C or kill -TERM $$ ends it); $dir/hold.env:"
+	sed 's/^/    /' "$dir/hold.env" >&2
+	sleep infinity &
+	wrk_pid=$!
+	wait "$wrk_pid" || true
+fi
+if [ "${#failures[@]}" -gt 0 ]; then
+	say "FAILED: these figures measure errors, not the API:"
+	for f in "${failures[@]}"; do say "  $f"; done
+	tail_file "$BULWARK_LOG_FILE" 5
+	exit 1
+fi
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ -n "$ratio" ] &&
+	awk -v r="$ratio" -v g="$GOAL" 'BEGIN {exit !(r < g)}'; then
+	say "GET /me / GET /pk = $ratio is below $GOAL (BENCH_STRICT=1)"
+	exit 1
+fi
