@@ -105,6 +105,7 @@ run: deps
 	BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
 
 bench: deps
+	$(if $(filter 1,$(SANITIZE)),$(error make bench measures the optimised build: drop SANITIZE=1))
 	$(MAKE) all
 	BULWARK_BIN=$(BUILD)/bulwark CC="$(CC)" tests/bench/run.sh
 

@@ -268,6 +268,10 @@ int utf8_valid(const char *s, size_t n);
 size_t utf8_chars(const char *s, size_t n);
 
 json_object *user_json(const struct user *);
+/* A timestamptz as PostgreSQL prints it with TimeZone=UTC, DateStyle=ISO,
+ * in RFC 3339 with milliseconds ("2026-01-02T03:04:05.678Z"); arena
+ * memory, or pg itself when it is not in that form. */
+const char *rfc3339(struct arena *, const char *pg);
 /* Sends {"user": ...}. */
 void respond_user(struct request *, int status, const struct user *);
 /* Fills u from columns id, email, role, email_verified,

@@ -18,10 +18,12 @@
 
 #define RECONNECT_MS 1000
 #define SLOW_CONNECT_MS 50
+#define IDLE_PROBE_MS 100
 
 static PGconn *conn;
 static long long retry_after_ms; /* no attempt before this (monotonic) */
 static int down;                 /* logged as down; log the way back */
+static long long last_used_ms;   /* when the last statement finished */
 
 static long long
 now_ms(void)
@@ -36,12 +38,15 @@ static PGconn *
 connect_params(void)
 {
 	/* search_path is pinned: SQL names resolve in schema bulwark only
-	 * (pg_catalog is always searched first).  Later keywords override
-	 * what DATABASE_URL expands to. */
+	 * (pg_catalog is always searched first).  TimeZone and DateStyle fix
+	 * the text of a timestamptz ("2026-01-02 03:04:05.678+00"), which
+	 * json.c turns into RFC 3339.  Later keywords override what
+	 * DATABASE_URL expands to. */
 	const char *keys[] = { "dbname", "options", "connect_timeout",
 		"application_name", NULL };
 	const char *vals[] = { cfg.database_url,
-		"-c search_path=bulwark -c statement_timeout=10000 "
+		"-c search_path=bulwark -c TimeZone=UTC -c DateStyle=ISO "
+		"-c statement_timeout=10000 "
 		"-c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000",
 		"3", "bulwark", NULL };
 	const char **k = keys, **v = vals;
@@ -106,16 +111,20 @@ db_ensure(void)
 {
 	long long t;
 
+	t = now_ms();
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
-		/* Reads what the server sent while we were idle: a
-		 * termination notice turns the status to CONNECTION_BAD here
-		 * rather than failing the request's first statement. */
+		/* After an idle spell, read what the server sent meanwhile: a
+		 * termination notice (a restart) turns the status to
+		 * CONNECTION_BAD here rather than failing the request's first
+		 * statement.  A connection in steady use skips the syscall. */
+		if (t - last_used_ms < IDLE_PROBE_MS &&
+		    PQtransactionStatus(conn) == PQTRANS_IDLE)
+			return DB_OK;
 		if (PQconsumeInput(conn) == 1 &&
 		    PQstatus(conn) == CONNECTION_OK &&
 		    PQtransactionStatus(conn) == PQTRANS_IDLE)
 			return DB_OK;
 	}
-	t = now_ms();
 	if (t < retry_after_ms)
 		return DB_UNAVAILABLE;
 	db_close();
@@ -161,6 +170,7 @@ db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
 	for (i = 0; i < n; i++)
 		fmts[i] = (lens != NULL && lens[i] > 0) ? 1 : 0;
 	r = PQexecPrepared(conn, stmt_name[s], n, vals, lens, fmts, 0);
+	last_used_ms = now_ms();
 	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (arena_defer(a, clear_result, r) < 0)

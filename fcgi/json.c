@@ -338,16 +338,42 @@ respond_user(struct request *req, int status, const struct user *u)
 	respond(req, status, o);
 }
 
+const char *
+rfc3339(struct arena *a, const char *pg)
+{
+	char frac[4] = "000", *out;
+	size_t i, n = strlen(pg);
+	const char *p;
+
+	/* "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00" -> "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+	if (n < 22 || pg[10] != ' ' || strcmp(pg + n - 3, "+00") != 0)
+		return pg;
+	p = pg + 19;
+	if (*p == '.')
+		for (i = 0, p++; i < 3 && *p >= '0' && *p <= '9'; i++, p++)
+			frac[i] = *p;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p != pg + n - 3 || (out = arena_alloc(a, 25)) == NULL)
+		return pg;
+	memcpy(out, pg, 19);
+	out[10] = 'T';
+	out[19] = '.';
+	memcpy(out + 20, frac, 3);
+	out[23] = 'Z';
+	out[24] = '\0';
+	return out;
+}
+
 void
 user_from_row(struct request *req, PGresult *r, int row, int col,
     struct user *u)
 {
-	(void)req;
 	/* Values point into r, which the arena keeps until the request ends. */
 	u->id = PQgetvalue(r, row, col);
 	u->email = PQgetvalue(r, row, col + 1);
 	u->role = PQgetvalue(r, row, col + 2);
 	u->email_verified = PQgetvalue(r, row, col + 3)[0] == 't';
 	u->two_factor_enabled = PQgetvalue(r, row, col + 4)[0] == 't';
-	u->created_at = PQgetvalue(r, row, col + 5);
+	u->created_at = rfc3339(req->arena, PQgetvalue(r, row, col + 5));
 }

@@ -292,9 +292,10 @@ static void
 send_all(struct request *req, const char *head, size_t hlen, const char *body,
     size_t blen)
 {
+	/* FCGX_Finish_r sends what is buffered with the end of the request:
+	 * an early flush would only cost the web server a second read. */
 	if (FCGX_PutStr(head, (int)hlen, req->fcgi->out) != (int)hlen ||
-	    FCGX_PutStr(body, (int)blen, req->fcgi->out) != (int)blen ||
-	    FCGX_FFlush(req->fcgi->out) != 0)
+	    FCGX_PutStr(body, (int)blen, req->fcgi->out) != (int)blen)
 		/* The client or the web server went away: nothing to undo,
 		 * the request's writes were already committed or not. */
 		log_event("warning", "write_failed", LF_S("path", req->path),

@@ -95,6 +95,10 @@ worker_run(int listen_fd)
 		log_msg("error", "cannot initialise libfcgi");
 		return 1;
 	}
+	/* FCGX_Init installs its own SIGPIPE handler: a closed peer is a
+	 * write error to handle, not a signal, so ignore it again. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	arena_init(&a, (size_t)cfg.max_body_bytes * 4 + ARENA_EXTRA);
 	(void)db_ensure(); /* a database that is down now is retried later */
 	log_event("info", "worker_started", LF_I("pid", getpid()));

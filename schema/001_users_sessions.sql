@@ -2,10 +2,6 @@
 -- A session is stored only as the SHA-256 of its cookie value: a dump of
 -- this database yields no live session.
 
-CREATE FUNCTION bulwark.ts(t timestamptz) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
-
 CREATE TABLE bulwark.users (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     -- Stored trimmed and lower-cased by the program; the check keeps it so.

@@ -12,5 +12,5 @@ WITH u AS (
     SELECT $3, u.id, now() + $4::int * interval '1 second', $5, $6 FROM u
 )
 SELECT id::text, email, role, email_verified, two_factor_enabled,
-       ts(created_at)
+       created_at
   FROM u

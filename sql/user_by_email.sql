@@ -1,5 +1,5 @@
 -- $1 email (normalized)
 SELECT id::text, email, role, email_verified, two_factor_enabled,
-       ts(created_at), password_hash
+       created_at, password_hash
   FROM users
  WHERE email = $1

@@ -1,4 +1,4 @@
 SELECT id::text, email, role, email_verified, two_factor_enabled,
-       ts(created_at)
+       created_at
   FROM users
  ORDER BY created_at, id

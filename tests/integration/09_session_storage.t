@@ -70,5 +70,17 @@ is($r->{status}, 200, 'a row keyed by sha256(value) authenticates that value');
 is($r->{json}{user}{id}, $uid, 'as its user');
 is($s->req(GET => '/me', cookies => { session => $cookies[1] })->{status}, 401, 'and the old value no longer does');
 
+# last_seen_at: written when over a minute old, and not on every request (the
+# hot path reads only).
+my $where = q{WHERE id_hash = decode(} . q_lit(sha256_hex($forged)) . q{, 'hex')};
+psql("UPDATE bulwark.sessions SET last_seen_at = now() - interval '5 minutes' $where");
+is($s->req(GET => '/me', cookies => { session => $forged })->{status}, 200, 'a request on a session idle for 5 minutes');
+is(psql_one("SELECT last_seen_at > now() - interval '10 seconds' FROM bulwark.sessions $where"), 't',
+	'last_seen_at recorded');
+psql("UPDATE bulwark.sessions SET last_seen_at = now() - interval '30 seconds' $where");
+my $before = psql_one("SELECT last_seen_at FROM bulwark.sessions $where");
+is($s->req(GET => '/me', cookies => { session => $forged })->{status}, 200, 'a request 30 s after the last');
+is(psql_one("SELECT last_seen_at FROM bulwark.sessions $where"), $before, 'last_seen_at not rewritten within the minute');
+
 $s->log_clean_ok('session storage');
 done_testing;

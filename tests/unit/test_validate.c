@@ -247,11 +247,38 @@ test_utf8(void)
 	ok(utf8_chars("abcdef", 4) == 4, "utf8_chars counts only n bytes");
 }
 
+static void
+test_rfc3339(void)
+{
+	struct arena a;
+	static const char *cases[][2] = {
+		{ "2026-11-27 09:22:22.910123+00", "2026-11-27T09:22:22.910Z" },
+		{ "2026-11-27 09:22:22.91+00", "2026-11-27T09:22:22.910Z" },
+		{ "2026-11-27 09:22:22.9+00", "2026-11-27T09:22:22.900Z" },
+		{ "2026-11-27 09:22:22+00", "2026-11-27T09:22:22.000Z" },
+		{ "2026-01-02 03:04:05.000001+00", "2026-01-02T03:04:05.000Z" },
+		/* Not the UTC ISO form: passed through, never mangled. */
+		{ "2026-11-27 09:22:22.91+01", "2026-11-27 09:22:22.91+01" },
+		{ "2026-11-27T09:22:22+00", "2026-11-27T09:22:22+00" },
+		{ "2026-11-27 09:22:22.9x+00", "2026-11-27 09:22:22.9x+00" },
+		{ "short+00", "short+00" },
+		{ "", "" },
+	};
+	size_t i;
+
+	arena_init(&a, 1 << 20);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		is_str(rfc3339(&a, cases[i][0]), cases[i][1], "rfc3339 '%s'",
+		    cases[i][0]);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
 	test_email();
 	test_password();
 	test_utf8();
+	test_rfc3339();
 	return done_testing();
 }
