@@ -11,7 +11,7 @@ auth_session(struct request *req)
 	const char *cookie = request_cookie(req, "session");
 	const char *vals[1];
 	int lens[1];
-	PGresult *r, *touched;
+	PGresult *r;
 	struct user *u;
 	enum db_status st;
 
@@ -40,11 +40,8 @@ auth_session(struct request *req)
 		return -1;
 	}
 	user_from_row(req, r, 0, 0, u);
-	/* At most once a minute per session; a failure here costs the
-	 * request nothing but a stale last_seen_at. */
-	if (PQgetvalue(r, 0, 6)[0] == 't')
-		(void)db_exec(req->arena, STMT_session_touch, 1, vals, lens,
-		    &touched);
+	/* last_seen_at over a minute old: recorded after the response. */
+	req->touch_session = PQgetvalue(r, 0, 6)[0] == 't';
 	req->user = u;
 	req->has_session = 1;
 	req->user_id_for_log = u->id;

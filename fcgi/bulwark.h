@@ -202,6 +202,7 @@ struct request {
 	struct user *user;
 	unsigned char session_hash[32];
 	int has_session;
+	int touch_session; /* record last_seen_at once the response is out */
 	/* Response state. */
 	int status;
 	char *extra_headers; /* "Name: value\r\n" lines, arena memory */
@@ -307,6 +308,9 @@ int auth_session(struct request *);
 /* Issues a session for user_id: inserts it and sets the cookie. */
 int session_create(struct request *, const char *user_id);
 int session_delete_current(struct request *);
+/* Work that no response waits for, run after FCGX_Finish_r: records
+ * last_seen_at (at most once a minute per session). */
+void session_after_response(struct request *);
 void session_clear_cookie(struct request *);
 /* 0 when the request carries a valid X-CSRF-Token; else sends 403. */
 int csrf_check(struct request *);

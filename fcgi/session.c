@@ -46,6 +46,18 @@ session_create(struct request *req, const char *user_id)
 }
 
 void
+session_after_response(struct request *req)
+{
+	const char *vals[1] = { (const char *)req->session_hash };
+	int lens[1] = { sizeof req->session_hash };
+	PGresult *r;
+
+	/* A failure costs nothing but a stale last_seen_at. */
+	if (req->has_session && req->touch_session)
+		(void)db_exec(req->arena, STMT_session_touch, 1, vals, lens, &r);
+}
+
+void
 session_clear_cookie(struct request *req)
 {
 	response_cookie(req, "session", "", 0, 1);

@@ -46,6 +46,8 @@ now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Handles one request and finishes it: the response is sent whole before
+ * any work that it does not need. */
 static void
 handle(FCGX_Request *fr, struct arena *a)
 {
@@ -60,6 +62,9 @@ handle(FCGX_Request *fr, struct arena *a)
 	    LF_S("path", req.path), LF_I("status", req.status),
 	    LF_MILLI("duration", now_us() - t0), LF_S("ip", req.ip),
 	    LF_S("userId", req.user_id_for_log));
+	FCGX_Finish_r(fr);
+	/* FastCGI parameters are gone now: only arena copies may be used. */
+	session_after_response(&req);
 }
 
 int
@@ -127,7 +132,6 @@ worker_run(int listen_fd)
 		}
 		failures = 0;
 		handle(&fr, &a);
-		FCGX_Finish_r(&fr);
 		arena_reset(&a);
 	}
 	FCGX_Free(&fr, 1);
