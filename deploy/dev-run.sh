@@ -13,7 +13,7 @@ VAR=$ROOT/var
 PGDATA=$VAR/pg
 PGBIN=/usr/lib/postgresql/15/bin
 
-mkdir -p "$VAR/run" "$VAR/static"
+mkdir -p "$VAR/run" "$VAR/www/static"
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -68,9 +68,9 @@ seed() {
 seed admin@example.com admin123 --admin
 seed user@example.com user1234 ""
 
-echo ok > "$VAR/static/ok.txt"
+echo ok > "$VAR/www/static/ok.txt"
 sed -e "s|@BIND@|${BIND:-127.0.0.1}|" -e "s|@PORT@|$PORT|" \
-    -e "s|@DOCROOT@|$VAR|" -e "s|@VARDIR@|$VAR/run|" \
+    -e "s|@DOCROOT@|$VAR/www|" -e "s|@VARDIR@|$VAR/run|" \
     -e "s|@SOCKET@|$VAR/run/bulwark.sock|" \
     deploy/lighttpd-dev.conf.in > "$VAR/run/lighttpd.conf"
 

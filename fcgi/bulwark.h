@@ -70,6 +70,9 @@ struct config {
 	long login_window;
 	long lockout_threshold;
 	long lockout_seconds;
+	long db_timeout;       /* seconds a statement may take */
+	long signup_ip_limit;  /* per IP per signup_window */
+	long signup_window;
 };
 
 extern struct config cfg;
@@ -328,6 +331,9 @@ enum db_status rate_limit_hit(struct request *, const char *key, long limit,
 enum db_status rate_limit_clear(struct request *, const char *key);
 /* Whole seconds for Retry-After, at least 1. */
 long retry_after_seconds(long long ms);
+/* 429 with Retry-After and {"error": message}. */
+void respond_too_many(struct request *, long long retry_ms,
+    const char *message);
 
 enum db_status lockout_check(struct request *, const char *email,
     struct limit_result *);
@@ -345,6 +351,9 @@ int login_attempt(struct request *, struct user *u);
 
 /* The client IP for req (see API.md, BULWARK_TRUSTED_PROXIES). */
 const char *client_ip(struct request *);
+/* What per-IP limits count: req->ip for IPv4, its /64 for IPv6
+ * ("2001:db8:1:2::/64"). */
+const char *ip_limit_key(struct request *);
 /* Parses a BULWARK_TRUSTED_PROXIES list (NULL: none) and puts it in force;
  * -1 with err on a bad entry, and the list in force is kept.  Called by
  * config_load, so a configuration and its proxies change together. */
@@ -363,8 +372,9 @@ void route_users_unlock(struct request *);
 
 /* ---- worker.c, pool.c --------------------------------------------------- */
 
-/* Serves requests on listen_fd until SIGTERM/SIGINT.  Returns exit code. */
-int worker_run(int listen_fd);
+/* Serves requests on listen_fd until SIGTERM/SIGINT.  Returns exit code.
+ * ready_fd >= 0: a pipe to the pool master, told our pid once we serve. */
+int worker_run(int listen_fd, int ready_fd);
 /* 1 when fd is a listening socket (started by a FastCGI manager). */
 int fd_is_listener(int fd);
 /* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */

@@ -272,7 +272,13 @@ config_load(int need_secret, char *err, size_t errlen)
 	    get_long("BULWARK_LOCKOUT_THRESHOLD", 10, 1, 1000000000L,
 	    &c.lockout_threshold, err, errlen) < 0 ||
 	    get_long("BULWARK_LOCKOUT_SECONDS", 900, 1, 30L * 86400,
-	    &c.lockout_seconds, err, errlen) < 0)
+	    &c.lockout_seconds, err, errlen) < 0 ||
+	    get_long("BULWARK_DB_TIMEOUT", 10, 1, 300, &c.db_timeout, err,
+	    errlen) < 0 ||
+	    get_long("BULWARK_SIGNUP_IP_LIMIT", 20, 1, 1000000000L,
+	    &c.signup_ip_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_SIGNUP_WINDOW", 3600, 1, 86400, &c.signup_window,
+	    err, errlen) < 0)
 		goto fail;
 	c.cookie_secure = (int)secure;
 

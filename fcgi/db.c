@@ -8,7 +8,14 @@
  * the moment the server is back; an attempt that was slow (a host that does
  * not answer) is not repeated for RECONNECT_MS, so an outage never makes
  * every request wait for connect_timeout.
+ *
+ * No statement may hang a worker: the server stops it after
+ * BULWARK_DB_TIMEOUT seconds (statement_timeout), and the worker gives up
+ * on its own two seconds later (a stalled server, a lost network), closes
+ * the connection and answers 503.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +26,7 @@
 #define RECONNECT_MS 1000
 #define SLOW_CONNECT_MS 50
 #define IDLE_PROBE_MS 100
+#define CLIENT_GRACE_MS 2000
 
 static PGconn *conn;
 static long long retry_after_ms; /* no attempt before this (monotonic) */
@@ -40,22 +48,27 @@ connect_params(void)
 	/* search_path is pinned: SQL names resolve in schema bulwark only
 	 * (pg_catalog is always searched first).  TimeZone and DateStyle fix
 	 * the text of a timestamptz ("2026-01-02 03:04:05.678+00"), which
-	 * json.c turns into RFC 3339.  Later keywords override what
-	 * DATABASE_URL expands to. */
-	const char *keys[] = { "dbname", "options", "connect_timeout",
-		"application_name", NULL };
-	const char *vals[] = { cfg.database_url,
-		"-c search_path=bulwark -c TimeZone=UTC -c DateStyle=ISO "
-		"-c statement_timeout=10000 "
-		"-c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000",
-		"3", "bulwark", NULL };
-	const char **k = keys, **v = vals;
+	 * json.c turns into RFC 3339.  Keepalives notice a dead peer on TCP.
+	 * Keywords after dbname override what DATABASE_URL expands to; the
+	 * application_name before it is only a default. */
+	static char options[256];
+	const char *keys[] = { "application_name", "dbname", "options",
+		"connect_timeout", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		NULL };
+	const char *vals[] = { "bulwark", cfg.database_url, options, "3", "1",
+		"10", "3", "3", "15000", NULL };
 
-	if (cfg.database_url == NULL) { /* libpq's PG* variables */
-		k++;
-		v++;
-	}
-	return PQconnectdbParams(k, v, 1);
+	snprintf(options, sizeof options,
+	    "-c search_path=bulwark -c TimeZone=UTC -c DateStyle=ISO "
+	    "-c statement_timeout=%ld -c lock_timeout=%ld "
+	    "-c idle_in_transaction_session_timeout=%ld",
+	    cfg.db_timeout * 1000, cfg.db_timeout * 500,
+	    cfg.db_timeout * 1000);
+
+	if (cfg.database_url == NULL) /* libpq's PG* variables */
+		vals[1] = "";
+	return PQconnectdbParams(keys, vals, 1);
 }
 
 PGconn *
@@ -153,6 +166,34 @@ clear_result(void *r)
 	PQclear(r);
 }
 
+/* Waits for the result of the statement just sent, until the deadline.
+ * The result (possibly an error result), or NULL on timeout or a lost
+ * connection; the caller owns it. */
+static PGresult *
+await_result(long long deadline)
+{
+	struct pollfd pfd;
+	PGresult *r, *extra;
+	long long left;
+	int rc;
+
+	while (PQisBusy(conn)) {
+		if ((left = deadline - now_ms()) <= 0)
+			return NULL;
+		pfd.fd = PQsocket(conn);
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			return NULL;
+		if (rc > 0 && PQconsumeInput(conn) == 0)
+			break; /* PQgetResult reports the error */
+	}
+	r = PQgetResult(conn);
+	while ((extra = PQgetResult(conn)) != NULL) /* one statement: none */
+		PQclear(extra);
+	return r;
+}
+
 enum db_status
 db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
     const int *lens, PGresult **out)
@@ -169,7 +210,20 @@ db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
 		return DB_UNAVAILABLE;
 	for (i = 0; i < n; i++)
 		fmts[i] = (lens != NULL && lens[i] > 0) ? 1 : 0;
-	r = PQexecPrepared(conn, stmt_name[s], n, vals, lens, fmts, 0);
+	if (PQsendQueryPrepared(conn, stmt_name[s], n, vals, lens, fmts,
+	    0) == 0)
+		r = NULL;
+	else if ((r = await_result(now_ms() + cfg.db_timeout * 1000 +
+	    CLIENT_GRACE_MS)) == NULL && PQstatus(conn) == CONNECTION_OK) {
+		/* The server did not answer in time: give the connection up
+		 * (its state is unknown) and answer 503. */
+		log_event("error", "db_unavailable", LF_I("pid", getpid()),
+		    LF_S("statement", stmt_name[s]),
+		    LF_S("detail", "no answer before the deadline"));
+		down = 1;
+		db_close();
+		return DB_UNAVAILABLE;
+	}
 	last_used_ms = now_ms();
 	st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {

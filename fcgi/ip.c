@@ -144,6 +144,22 @@ format(struct request *req, const struct ipaddr *a)
 }
 
 const char *
+ip_limit_key(struct request *req)
+{
+	struct ipaddr a;
+	char buf[INET6_ADDRSTRLEN];
+
+	/* One IPv6 client holds a whole /64: key it by that, or the per-IP
+	 * limits would not apply to IPv6 at all. */
+	if (parse_ip(req->ip, strlen(req->ip), &a) < 0 || a.family != AF_INET6)
+		return req->ip;
+	memset(a.addr + 8, 0, 8);
+	if (inet_ntop(AF_INET6, a.addr, buf, sizeof buf) == NULL)
+		return req->ip;
+	return arena_printf(req->arena, "%s/64", buf) ?: req->ip;
+}
+
+const char *
 client_ip(struct request *req)
 {
 	const char *ra = request_header(req, "REMOTE_ADDR");

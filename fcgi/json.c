@@ -223,7 +223,11 @@ body_validate(struct request *req, const struct field *f, size_t n,
 		respond_one_issue(req, "Malformed JSON");
 		return -1;
 	}
-	arena_defer(req->arena, put_json, root);
+	if (arena_defer(req->arena, put_json, root) < 0) {
+		/* root has been released already. */
+		respond_internal(req, "validation");
+		return -1;
+	}
 	req->json = root;
 	if (!json_object_is_type(root, json_type_object)) {
 		respond_one_issue(req, "Expected a JSON object");

@@ -17,17 +17,8 @@
 static const struct field login_fields[] = {
 	{ "email", F_EMAIL, 0, 0 },
 	{ "password", F_LOGIN_PASSWORD, 0, 0 },
+	{ "code", F_STRING, 1, 16 },
 };
-
-static void
-too_many(struct request *req, long long retry_ms, const char *message)
-{
-	char ra[24];
-
-	snprintf(ra, sizeof ra, "%ld", retry_after_seconds(retry_ms));
-	response_header(req, "Retry-After", ra);
-	respond_error(req, 429, message);
-}
 
 /* One rate-limit check: 0 when allowed; otherwise the 429 (or the database
  * error) has been sent and -1 is returned. */
@@ -49,7 +40,7 @@ limit(struct request *req, const char *kind, const char *value, long max,
 		return 0;
 	log_event("warning", "rate_limited", LF_S("key", kind),
 	    LF_S("ip", req->ip), LF_S("email", email));
-	too_many(req, lim.retry_after_ms,
+	respond_too_many(req, lim.retry_after_ms,
 	    "Too many login attempts. Try again later.");
 	return -1;
 }
@@ -75,19 +66,19 @@ rehash(struct request *req, const struct user *u, const char *pw, size_t len)
 int
 login_attempt(struct request *req, struct user *u)
 {
-	struct field_value v[2];
+	struct field_value v[3];
 	struct limit_result lim;
 	const char *email, *vals[1], *stored = NULL;
 	enum db_status st;
 	PGresult *r;
 	int found, ok, locked = 0;
 
-	if (body_validate(req, login_fields, 2, v) < 0)
+	if (body_validate(req, login_fields, 3, v) < 0)
 		return -1;
 	email = v[0].str;
 
 	/* 1. Per-IP limit; 2. per-email limit. */
-	if (limit(req, "ip", req->ip, cfg.login_ip_limit, email) < 0 ||
+	if (limit(req, "ip", ip_limit_key(req), cfg.login_ip_limit, email) < 0 ||
 	    limit(req, "email", email, cfg.login_email_limit, email) < 0)
 		return -1;
 
@@ -97,7 +88,7 @@ login_attempt(struct request *req, struct user *u)
 	if (!lim.allowed) {
 		log_event("warning", "login_locked", LF_S("email", email),
 		    LF_S("ip", req->ip));
-		too_many(req, lim.retry_after_ms,
+		respond_too_many(req, lim.retry_after_ms,
 		    "Account temporarily locked. Try again later.");
 		return -1;
 	}
@@ -122,8 +113,36 @@ login_attempt(struct request *req, struct user *u)
 		return -1;
 	}
 
-	/* 6. Success. */
 	user_from_row(req, r, 0, 0, u);
+
+	/* Two-factor users need a code.  Verifying one arrives with the
+	 * two-factor routes; until then none is accepted (fail closed), and a
+	 * code counts as a failed attempt like a wrong password. */
+	if (u->two_factor_enabled) {
+		if (!v[2].present) {
+			json_object *o = json_object_new_object();
+
+			log_event("info", "twofa_required", LF_S("userId", u->id),
+			    LF_S("email", email), LF_S("ip", req->ip));
+			if (o != NULL) {
+				json_object_object_add(o, "error",
+				    json_object_new_string(
+				    "Two-factor code required"));
+				json_object_object_add(o, "twoFactorRequired",
+				    json_object_new_boolean(1));
+			}
+			respond(req, 401, o);
+			return -1;
+		}
+		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
+			goto dberr;
+		log_event("warning", "twofa_failed", LF_S("userId", u->id),
+		    LF_S("email", email), LF_S("ip", req->ip));
+		respond_error(req, 401, "Invalid two-factor code");
+		return -1;
+	}
+
+	/* 6. Success. */
 	u->password_hash = stored;
 	req->user_id_for_log = u->id;
 	if ((st = lockout_clear(req, email)) != DB_OK)

@@ -99,7 +99,7 @@ cmd_serve(int argc, char **argv)
 		    "or use `bulwark serve --listen ADDR --workers N`\n");
 		return 2;
 	}
-	return worker_run(0);
+	return worker_run(0, -1);
 }
 
 static int

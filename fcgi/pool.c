@@ -5,8 +5,11 @@
  * and then only watches signals through a self-pipe (php-fpm's model):
  * SIGCHLD reaps and respawns, SIGTERM/SIGINT stop (workers finish the
  * request in hand; stragglers are killed after a grace period), SIGHUP
- * re-reads the configuration and replaces the workers one by one.  The
- * master holds no database connection and no request state.
+ * re-reads the configuration and replaces the workers one at a time, the
+ * next once the previous one's replacement is forked, so the pool never
+ * stands empty.  The master never sleeps: a delayed respawn is a deadline
+ * its poll loop honours.  It holds no database connection and no request
+ * state.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +35,7 @@
 #define BACKLOG 1024
 
 static int sigpipe_fd[2] = { -1, -1 };
+static int ready_pipe[2] = { -1, -1 }; /* workers say "serving" with their pid */
 
 static void
 on_signal(int sig)
@@ -59,21 +63,33 @@ listen_open(const char *spec, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: path too long", spec);
 			return -1;
 		}
-		/* A socket left by a previous run is replaced; anything else
-		 * at that path is refused. */
+		memset(&un, 0, sizeof un);
+		un.sun_family = AF_UNIX;
+		memcpy(un.sun_path, spec, strlen(spec) + 1);
+		/* A socket left by a previous run is replaced; one that a
+		 * running pool still answers on, or anything else at that
+		 * path, is refused. */
 		if (lstat(spec, &st) == 0) {
 			if (!S_ISSOCK(st.st_mode)) {
 				snprintf(err, errlen, "%s exists and is not a "
 				    "socket", spec);
 				return -1;
 			}
+			if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+			    0)) < 0)
+				goto syserr;
+			rc = connect(fd, (struct sockaddr *)&un, sizeof un);
+			close(fd);
+			fd = -1;
+			if (rc == 0) {
+				snprintf(err, errlen, "%s: another process is "
+				    "listening on it", spec);
+				return -1;
+			}
 			unlink(spec);
 		}
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 			goto syserr;
-		memset(&un, 0, sizeof un);
-		un.sun_family = AF_UNIX;
-		memcpy(un.sun_path, spec, strlen(spec) + 1);
 		old = umask(0117); /* 0660: the web server's group only */
 		rc = bind(fd, (struct sockaddr *)&un, sizeof un);
 		umask(old);
@@ -122,12 +138,24 @@ syserr:
 
 struct slot {
 	pid_t pid;
-	time_t started;
-	int retiring; /* told to stop by a reload */
+	long long started;    /* ms, monotonic */
+	long long respawn_at; /* ms; when pid == 0: fork again from then */
+	int retiring;         /* to be replaced by a reload */
+	int signalled;        /* retiring, and told so */
+	int ready;            /* has said it serves */
 };
 
 static struct slot slots[MAX_WORKERS];
 static int nslots;
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static pid_t
 spawn(int listen_fd, int i)
@@ -139,12 +167,15 @@ spawn(int listen_fd, int i)
 
 	if ((pid = fork()) < 0) {
 		log_msg("error", "fork: %s", strerror(errno));
+		slots[i].respawn_at = mono_ms() + 1000;
 		return -1;
 	}
 	if (pid > 0) {
 		slots[i].pid = pid;
-		slots[i].started = time(NULL);
+		slots[i].started = mono_ms();
 		slots[i].retiring = 0;
+		slots[i].signalled = 0;
+		slots[i].ready = 0;
 		return pid;
 	}
 	/* Child: die with the master, drop its signal plumbing. */
@@ -153,12 +184,13 @@ spawn(int listen_fd, int i)
 		_exit(0);
 	close(sigpipe_fd[0]);
 	close(sigpipe_fd[1]);
+	close(ready_pipe[0]);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	rc = worker_run(listen_fd);
+	rc = worker_run(listen_fd, ready_pipe[1]);
 	_exit(rc);
 }
 
@@ -193,19 +225,20 @@ signal_all(int sig)
 			kill(slots[i].pid, sig);
 }
 
-/* Reaps exited workers; respawns them unless stopping.  A worker that dies
- * within a second of its start waits a second before it is replaced, so a
+/* Reaps exited workers and schedules their replacement: at once, or a
+ * second later for a worker that died within a second of its start, so a
  * crash at start-up does not become a fork storm. */
 static void
-reap(int listen_fd, int stopping)
+reap(void)
 {
 	pid_t pid;
 	int status, i;
+	long long now;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((i = slot_of(pid)) < 0)
 			continue;
-		if (!slots[i].retiring && !stopping) {
+		if (!slots[i].retiring) {
 			if (WIFSIGNALED(status))
 				log_event("error", "worker_died",
 				    LF_I("pid", pid),
@@ -215,12 +248,68 @@ reap(int listen_fd, int stopping)
 				    LF_I("pid", pid),
 				    LF_I("status", WEXITSTATUS(status)));
 		}
-		if (!stopping && time(NULL) - slots[i].started < 1)
-			sleep(1);
+		now = mono_ms();
+		slots[i].respawn_at = (!slots[i].retiring &&
+		    now - slots[i].started < 1000) ? now + 1000 : now;
 		slots[i].pid = 0;
-		if (!stopping)
-			spawn(listen_fd, i);
 	}
+}
+
+/* Forks what is due; returns the ms until the next delayed respawn (or
+ * the default tick). */
+static int
+respawn_due(int listen_fd)
+{
+	long long now = mono_ms(), wait = 1000;
+	int i;
+
+	for (i = 0; i < nslots; i++) {
+		if (slots[i].pid != 0)
+			continue;
+		if (slots[i].respawn_at <= now)
+			spawn(listen_fd, i);
+		if (slots[i].pid == 0 && slots[i].respawn_at - now < wait)
+			wait = slots[i].respawn_at - now;
+	}
+	return wait < 0 ? 0 : (int)wait;
+}
+
+/* Marks the workers that have said they serve. */
+static void
+read_ready(void)
+{
+	pid_t pids[64];
+	ssize_t n, k;
+	int i;
+
+	while ((n = read(ready_pipe[0], pids, sizeof pids)) > 0)
+		for (k = 0; k < n / (ssize_t)sizeof pids[0]; k++)
+			if ((i = slot_of(pids[k])) >= 0)
+				slots[i].ready = 1;
+}
+
+/* A reload retires one worker at a time: the next is told once the one
+ * before is gone and its replacement serves.  The one told is told again
+ * every tick, in case the signal came just before it blocked in accept(). */
+static void
+retire_next(void)
+{
+	int i, busy = 0;
+
+	for (i = 0; i < nslots; i++)
+		if (slots[i].pid > 0 && slots[i].signalled) {
+			kill(slots[i].pid, SIGTERM);
+			busy = 1;
+		}
+	for (i = 0; i < nslots && !busy; i++)
+		if (slots[i].pid == 0 || !slots[i].ready)
+			busy = 1; /* a replacement still to come */
+	for (i = 0; i < nslots && !busy; i++)
+		if (slots[i].pid > 0 && slots[i].retiring) {
+			slots[i].signalled = 1;
+			kill(slots[i].pid, SIGTERM);
+			busy = 1;
+		}
 }
 
 static void
@@ -255,11 +344,11 @@ int
 pool_run(const char *spec, int workers)
 {
 	struct sigaction sa;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	unsigned char sigs[64];
 	char err[512];
 	ssize_t n, k;
-	int fd, i, stop = 0, reload = 0;
+	int fd, i, stop = 0, reload = 0, wait_ms = 1000;
 
 	if (workers < 1 || workers > MAX_WORKERS) {
 		fprintf(stderr, "bulwark: --workers must be 1..%d\n",
@@ -270,7 +359,8 @@ pool_run(const char *spec, int workers)
 		fprintf(stderr, "bulwark: %s\n", err);
 		return 1;
 	}
-	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("bulwark: pipe");
 		return 1;
 	}
@@ -292,10 +382,13 @@ pool_run(const char *spec, int workers)
 	    LF_S("listen", spec), LF_I("workers", workers));
 
 	while (!stop) {
-		pfd.fd = sigpipe_fd[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+		pfd[0].fd = sigpipe_fd[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = ready_pipe[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
 			break;
+		read_ready();
 		while ((n = read(sigpipe_fd[0], sigs, sizeof sigs)) > 0)
 			for (k = 0; k < n; k++) {
 				if (sigs[k] == SIGTERM || sigs[k] == SIGINT)
@@ -315,17 +408,13 @@ pool_run(const char *spec, int workers)
 				log_event("info", "pool_reload",
 				    LF_I("pid", getpid()));
 				for (i = 0; i < nslots; i++)
-					if (slots[i].pid > 0) {
+					if (slots[i].pid > 0)
 						slots[i].retiring = 1;
-						kill(slots[i].pid, SIGTERM);
-					}
 			}
 		}
-		reap(fd, 0);
-		/* Respawn what a failed fork left empty. */
-		for (i = 0; i < nslots; i++)
-			if (slots[i].pid == 0)
-				spawn(fd, i);
+		reap();
+		wait_ms = respawn_due(fd);
+		retire_next();
 	}
 	log_event("info", "pool_stopping", LF_I("pid", getpid()));
 	stop_all();

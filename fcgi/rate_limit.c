@@ -42,6 +42,16 @@ rate_limit_clear(struct request *req, const char *key)
 	return db_exec(req->arena, STMT_rate_limit_clear, 1, vals, NULL, &r);
 }
 
+void
+respond_too_many(struct request *req, long long retry_ms, const char *message)
+{
+	char ra[24];
+
+	snprintf(ra, sizeof ra, "%ld", retry_after_seconds(retry_ms));
+	response_header(req, "Retry-After", ra);
+	respond_error(req, 429, message);
+}
+
 long
 retry_after_seconds(long long ms)
 {

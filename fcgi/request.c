@@ -7,6 +7,7 @@
  * a csrf_token cookie when the request came without one.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +91,12 @@ request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 	if ((v = param(req, "CONTENT_LENGTH")) != NULL && *v != '\0') {
 		errno = 0;
 		n = strtol(v, &end, 10);
-		/* Digits only: no sign, no space, no overflow. */
-		req->content_length = (*v < '0' || *v > '9' || errno != 0 ||
-		    *end != '\0') ? -2 : n;
+		/* Digits only: no sign, no space.  A number past LONG_MAX is
+		 * just too large (413), not malformed. */
+		if (*v < '0' || *v > '9' || *end != '\0')
+			req->content_length = -2;
+		else
+			req->content_length = errno == ERANGE ? LONG_MAX : n;
 	}
 	req->ip = client_ip(req);
 	v = request_cookie(req, "csrf_token");

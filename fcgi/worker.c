@@ -68,7 +68,7 @@ handle(FCGX_Request *fr, struct arena *a)
 }
 
 int
-worker_run(int listen_fd)
+worker_run(int listen_fd, int ready_fd)
 {
 	struct sigaction sa;
 	sigset_t block, old;
@@ -107,6 +107,13 @@ worker_run(int listen_fd)
 	arena_init(&a, (size_t)cfg.max_body_bytes * 4 + ARENA_EXTRA);
 	(void)db_ensure(); /* a database that is down now is retried later */
 	log_event("info", "worker_started", LF_I("pid", getpid()));
+	if (ready_fd >= 0) {
+		pid_t me = getpid();
+
+		/* One write of 4 bytes to a pipe is atomic. */
+		(void)!write(ready_fd, &me, sizeof me);
+		close(ready_fd);
+	}
 
 	while (!stopping) {
 		sigprocmask(SIG_UNBLOCK, &block, NULL);

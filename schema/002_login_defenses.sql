@@ -19,3 +19,4 @@ CREATE TABLE bulwark.lockouts (
     locked_until timestamptz,
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX lockouts_updated_at ON bulwark.lockouts (updated_at);

@@ -1,6 +1,17 @@
 -- Records a failed login; the failure that reaches the threshold locks the
--- email.  A lock that has lifted starts the count again.
+-- email.  A lock that has lifted starts the count again.  Also removes a
+-- few rows of other emails untouched for 30 days and not locked, so the
+-- table does not grow with every address ever tried (SKIP LOCKED: never
+-- waits on a concurrent login).
 -- $1 email, $2 threshold, $3 lock seconds.  Returns failures, locked.
+WITH gc AS (
+    DELETE FROM lockouts
+     WHERE email IN (SELECT email FROM lockouts
+                      WHERE updated_at < now() - interval '30 days'
+                        AND (locked_until IS NULL OR locked_until < now())
+                        AND email <> $1
+                      LIMIT 5 FOR UPDATE SKIP LOCKED)
+)
 INSERT INTO lockouts AS l (email, failures, locked_until)
 VALUES ($1, 1, CASE WHEN 1 >= $2::int
                     THEN now() + $3::int * interval '1 second' END)

@@ -65,7 +65,9 @@ pg_started=0
 phase=setup
 mkdir -p "$pgdir"
 if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdir"; fi
-chmod 755 "$pgdir"
+# The socket directory: trust authentication is safe only while no other
+# local user can reach the socket.
+chmod 700 "$pgdir"
 
 # Kill every process a test started and left behind. BulwarkTest.pm gives each
 # lighttpd, spawn-fcgi worker and pool master the environment entry

@@ -28,6 +28,7 @@ sub cstr {
     my $t = shift;
     $t =~ s/\\/\\\\/g;
     $t =~ s/"/\\"/g;
+    $t =~ s/\?/\\?/g;    # no trigraphs under -std=c11
     join '', map { "\t\"$_\\n\"\n" } split /\n/, $t;
 }
 

@@ -114,6 +114,16 @@ for my $cl ('-1', 'abc', '99999999999999999999999', '1e3', ' 2') {
 }
 survived('odd CONTENT_LENGTH values');
 
+# Past a long is too large (413), not malformed; a sign, a space or junk is
+# malformed (400 "Invalid Content-Length").
+for my $c ([ '99999999999999999999' => 413, 'Request body too large' ], map { [ $_ => 400, 'Invalid Content-Length' ] } '+12', ' 12', '12x') {
+	my ($cl, $want, $msg) = @$c;
+	$out = stdout_of(raw(begin(1) . rec(4, 1, std_params(CONTENT_LENGTH => $cl)) . rec(4, 1, '') . rec(5, 1, '{}') . rec(5, 1, '')));
+	like($out, qr/\AStatus: $want\b/m, "CONTENT_LENGTH '$cl': $want") or diag $out;
+	like($out, qr/\{"error":"\Q$msg\E"\}/, "CONTENT_LENGTH '$cl': $msg") or diag $out;
+}
+survived('CONTENT_LENGTH past a long');
+
 # No REQUEST_METHOD, no REQUEST_URI
 $out = stdout_of(raw(begin(1) . rec(4, 1, params(REMOTE_ADDR => '127.0.0.1')) . rec(4, 1, '') . rec(5, 1, '')));
 like($out, qr/\AStatus: [45]\d\d/m, 'a request without method or URI: an error answer') or diag $out;

@@ -55,6 +55,7 @@ is(session_max_age($c->res), 3600, 'BULWARK_SESSION_TTL from the config file: Ma
 # --- SIGHUP with a request in flight
 my @before = workers();
 is(scalar @before, 2, 'two workers');
+my $mark = $s->log_mark;
 write_cfg("BULWARK_SESSION_TTL=7200\n");
 is(login_while_signalled('HUP'), '200 user', 'a login in flight during SIGHUP completes whole');
 my $replaced = wait_until(sub {
@@ -66,6 +67,11 @@ my $l = $s->login($email, $pw);
 is($l->res->{status}, 200, 'login after the reload');
 is(session_max_age($l->res), 7200, 'the new configuration is in force: Max-Age=7200');
 ok(scalar($s->events(0, 'pool_reload')), 'pool_reload logged');
+# One at a time: the second old worker is told to stop only once the first
+# one's replacement serves, so the pool never stands empty.
+my @order = map { $_->{event} eq 'worker_stopped' ? 'stop' : 'start' }
+	grep { ($_->{event} // '') =~ /^worker_(stopped|started)$/ } $s->log_lines(since => $mark);
+is("@order", 'stop start stop start', 'the workers were replaced one at a time');
 
 # --- a bad file is refused; the running configuration stays
 my @kept = workers();

@@ -63,7 +63,8 @@ is_deeply(ip_keys(), [ sort map { "login:ip:$_" } @xffs ], 'a login:ip row per a
 ($r, $l) = login_via(undef);
 is($l->{ip}, $PEER, 'trusted proxy, no X-Forwarded-For: the peer address');
 
-# the right-most entry that is not a trusted proxy
+# the right-most entry that is not a trusted proxy; [X-Forwarded-For, log ip,
+# name, key (default: the log ip)]: per-IP limits key IPv6 by its /64.
 my @cases = (
 	[ '1.2.3.4, 5.6.7.8'  => '5.6.7.8',     'two entries: the right-most' ],
 	[ '1.2.3.4,5.6.7.8'   => '5.6.7.8',     'two entries without a space' ],
@@ -73,22 +74,48 @@ my @cases = (
 	[ '999.1.2.3'         => $PEER,         'an out-of-range address' ],
 	[ '1.2.3.4:8080'      => $PEER,         'an address with a port' ],
 	[ ''                  => $PEER,         'an empty header' ],
-	[ '2001:DB8::1'       => '2001:db8::1', 'IPv6, canonicalised' ],
-	[ '2001:0db8:0000:0000:0000:0000:0000:0001' => '2001:db8::1', 'IPv6 written out, canonicalised' ],
+	[ '2001:DB8::1'       => '2001:db8::1', 'IPv6, canonicalised', '2001:db8::/64' ],
+	[ '2001:0db8:0000:0000:0000:0000:0000:0001' => '2001:db8::1', 'IPv6 written out, canonicalised', '2001:db8::/64' ],
 	[ '::ffff:198.51.100.9' => '198.51.100.9', 'IPv4-mapped IPv6 is the IPv4 address' ],
 );
 sub check_cases {
 	my ($label, @c) = @_;
 	for my $c (@c) {
-		my ($xff, $want, $name) = @$c;
+		my ($xff, $want, $name, $key) = @$c;
+		$key //= $want;
 		reset_counters();
 		my ($res, $line) = login_via($xff);
 		is($res->{status}, 401, "$label, $name ('$xff'): 401");
-		is_deeply(ip_keys(), ["login:ip:$want"], "$label, $name ('$xff'): key login:ip:$want");
+		is_deeply(ip_keys(), ["login:ip:$key"], "$label, $name ('$xff'): key login:ip:$key");
 		is($line->{ip}, $want, "$label, $name: log ip $want");
 	}
 }
 check_cases('trusted 127.0.0.1/32', @cases);
+
+# IPv6 clients are keyed by their /64: two addresses in one /64 share a key
+# (and its count), another /64 has its own; the log keeps the full address.
+reset_counters();
+my @v6 = map { [ $_, login_via($_) ] } '2001:db8:0:1::1', '2001:db8:0:1::2', '2001:db8:0:2::1';
+is_deeply([ map { $_->[1]{status} } @v6 ], [ 401, 401, 401 ], 'IPv6 /64: three logins, all 401');
+is_deeply([ map { $_->[2]{ip} // '(no login_failed line)' } @v6 ], [ '2001:db8:0:1::1', '2001:db8:0:1::2', '2001:db8:0:2::1' ],
+	'IPv6 /64: each login_failed line has the full address');
+is_deeply(ip_keys(), [ 'login:ip:2001:db8:0:1::/64', 'login:ip:2001:db8:0:2::/64' ], 'IPv6 /64: two keys, one per /64');
+is(rate_limit_count('login:ip:2001:db8:0:1::/64'), 2, 'IPv6 /64: 2001:db8:0:1::1 and ::2 share login:ip:2001:db8:0:1::/64, count 2');
+is(rate_limit_count('login:ip:2001:db8:0:2::/64'), 1, 'IPv6 /64: 2001:db8:0:2::1 has its own key, count 1');
+
+# an IPv4 address is keyed as itself (no prefix)
+reset_counters();
+my @v4 = map { [ login_via($_) ] } '198.51.100.20', '198.51.100.21';
+is_deeply([ map { $_->[0]{status} } @v4 ], [ 401, 401 ], 'IPv4: two logins from neighbouring addresses, both 401');
+is_deeply(ip_keys(), [ 'login:ip:198.51.100.20', 'login:ip:198.51.100.21' ], 'IPv4: each address is its own key, no prefix');
+is(rate_limit_count('login:ip:198.51.100.20'), 1, 'IPv4: count 1 for 198.51.100.20');
+
+# the /64 shares the limit: 20 logins spread over one /64 use up its budget
+reset_counters();
+@st = map { (login_via(sprintf('2001:db8:0:3::%x', $_)))[0]{status} } 1 .. 21;
+is(join(' ', @st), join(' ', (401) x 20, 429), 'IPv6 /64: 21 logins from 21 addresses in one /64: 401 x20, then 429');
+is(rate_limit_count('login:ip:2001:db8:0:3::/64'), 21, 'IPv6 /64: all 21 counted on login:ip:2001:db8:0:3::/64');
+is((login_via('2001:db8:0:4::1'))[0]{status}, 401, 'IPv6 /64: the next /64 is not limited');
 
 # several trusted proxies
 $s->restart_workers(env => { BULWARK_TRUSTED_PROXIES => '127.0.0.1/32,10.0.0.0/8' });

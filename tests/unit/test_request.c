@@ -2,6 +2,7 @@
  * test_request.c -- request_init, request_cookie, request_query on a fake
  * FastCGI request (FCGX_GetParam reads envp).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,8 +191,37 @@ test_init(void)
 	init_with("CONTENT_LENGTH=-5", (const char *)NULL);
 	ok(req.content_length == -2, "CONTENT_LENGTH=-5: -2 (%ld)",
 	    req.content_length);
+	init_with("CONTENT_LENGTH=+12", (const char *)NULL);
+	ok(req.content_length == -2, "CONTENT_LENGTH=+12 (a sign): -2 (%ld)",
+	    req.content_length);
+	init_with("CONTENT_LENGTH= 12", (const char *)NULL);
+	ok(req.content_length == -2, "CONTENT_LENGTH=' 12' (a leading space): "
+	    "-2 (%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=12 ", (const char *)NULL);
+	ok(req.content_length == -2, "CONTENT_LENGTH='12 ' (a trailing space): "
+	    "-2 (%ld)", req.content_length);
+	/* Past LONG_MAX: too large (413 later), not malformed (400). */
+	init_with("CONTENT_LENGTH=99999999999999999999", (const char *)NULL);
+	ok(req.content_length == LONG_MAX, "CONTENT_LENGTH=99999999999999999999 "
+	    "(past a long): LONG_MAX (%ld)", req.content_length);
 	init_with("CONTENT_LENGTH=99999999999999999999999", (const char *)NULL);
-	ok(req.content_length == -2, "CONTENT_LENGTH overflowing long: -2 "
+	ok(req.content_length == LONG_MAX, "CONTENT_LENGTH=99999999999999999999999"
+	    ": LONG_MAX (%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=9223372036854775807", (const char *)NULL);
+	ok(req.content_length == LONG_MAX, "CONTENT_LENGTH=LONG_MAX exactly: "
+	    "LONG_MAX (%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=9223372036854775806", (const char *)NULL);
+	ok(req.content_length == LONG_MAX - 1, "CONTENT_LENGTH=LONG_MAX-1: "
+	    "kept as is (%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=99999999999999999999x", (const char *)NULL);
+	ok(req.content_length == -2, "CONTENT_LENGTH past a long with trailing "
+	    "junk: -2 (%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=-99999999999999999999", (const char *)NULL);
+	ok(req.content_length == -2, "CONTENT_LENGTH negative past a long: -2 "
+	    "(%ld)", req.content_length);
+	init_with("CONTENT_LENGTH=123", (const char *)NULL);
+	init_with("CONTENT_LENGTH=", (const char *)NULL);
+	ok(req.content_length == -1, "empty CONTENT_LENGTH after a set one: -1 "
 	    "(%ld)", req.content_length);
 
 	init_with("REMOTE_ADDR=::ffff:192.0.2.8", "HTTP_USER_AGENT=curl/8.0",
