@@ -69,8 +69,10 @@ is(session_max_age($l->res), 7200, 'the new configuration is in force: Max-Age=7
 ok(scalar($s->events(0, 'pool_reload')), 'pool_reload logged');
 # One at a time: the second old worker is told to stop only once the first
 # one's replacement serves, so the pool never stands empty.
+# (The last replacement logs worker_started a moment after it is forked.)
 my @order = map { $_->{event} eq 'worker_stopped' ? 'stop' : 'start' }
-	grep { ($_->{event} // '') =~ /^worker_(stopped|started)$/ } $s->log_lines(since => $mark);
+	grep { ($_->{event} // '') =~ /^worker_(stopped|started)$/ }
+	$s->wait_log(sub { 2 <= grep { ($_->{event} // '') eq 'worker_started' } @_ }, since => $mark, timeout => 15);
 is("@order", 'stop start stop start', 'the workers were replaced one at a time');
 
 # --- a bad file is refused; the running configuration stays
