@@ -13,16 +13,9 @@ my $sock = $s->{pool}[0]{sock};
 my @workers = $s->worker_pids;
 is(scalar @workers, 2, 'two workers');
 
-sub rec {
-	my ($type, $id, $content) = @_;
-	my $pad = (8 - length($content) % 8) % 8;
-	return pack('CCnnCC', 1, $type, $id, length $content, $pad, 0) . $content . ("\0" x $pad);
-}
-sub nv_len { my $l = shift; $l < 128 ? pack('C', $l) : pack('N', $l | 0x80000000) }
-sub params {
-	my (%p) = @_;
-	return join '', map { nv_len(length $_) . nv_len(length $p{$_}) . $_ . $p{$_} } sort keys %p;
-}
+sub rec    { fcgi_record(@_) }
+sub params { fcgi_params(@_) }
+sub nv_len { fcgi_nv_len(@_) }
 sub begin { rec(1, $_[0] // 1, pack('nCx5', 1, 0)) }
 
 # Sends raw bytes; returns what came back before EOF or the timeout.

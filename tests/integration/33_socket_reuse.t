@@ -19,16 +19,8 @@ my $sock   = $s->{pool}[0]{sock};
 my $master = $s->master_pid;
 
 # --- minimal FastCGI client, to talk to a pool without lighttpd
-sub rec {
-	my ($type, $id, $content) = @_;
-	my $pad = (8 - length($content) % 8) % 8;
-	return pack('CCnnCC', 1, $type, $id, length $content, $pad, 0) . $content . ("\0" x $pad);
-}
-sub nv_len { my $l = shift; $l < 128 ? pack('C', $l) : pack('N', $l | 0x80000000) }
-sub params {
-	my (%p) = @_;
-	return join '', map { nv_len(length $_) . nv_len(length $p{$_}) . $_ . $p{$_} } sort keys %p;
-}
+sub rec    { fcgi_record(@_) }
+sub params { fcgi_params(@_) }
 # GET /health over the FastCGI socket at $path; returns the STDOUT stream.
 sub fcgi_health {
 	my ($path) = @_;

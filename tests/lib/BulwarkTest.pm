@@ -52,10 +52,24 @@ our @EXPORT = qw(
   session_rows_for_cookie sha256_hex
   rate_limit_count rate_limit_keys lockout_failures reset_counters retry_after_ok
   proc_alive proc_state children_of procs_with_env wait_until parallel parallel_barrier free_port
+  fcgi_record fcgi_params fcgi_nv_len
   $JSON_CT @SECURITY_HEADERS %CONTRACT_LOGIN_LIMITS
 );
 
 our $JSON_CT = 'application/json; charset=utf-8';
+
+# FastCGI records, to talk to a worker without a web server: one record of
+# $type for request $id, padded to 8 bytes; and name-value pairs for PARAMS.
+sub fcgi_record {
+	my ($type, $id, $content) = @_;
+	my $pad = (8 - length($content) % 8) % 8;
+	return pack('CCnnCC', 1, $type, $id, length $content, $pad, 0) . $content . ("\0" x $pad);
+}
+sub fcgi_nv_len { my $l = shift; $l < 128 ? pack('C', $l) : pack('N', $l | 0x80000000) }
+sub fcgi_params {
+	my (%p) = @_;
+	return join '', map { fcgi_nv_len(length $_) . fcgi_nv_len(length $p{$_}) . $_ . $p{$_} } sort keys %p;
+}
 our @SECURITY_HEADERS = (
 	[ 'x-content-type-options',    'nosniff' ],
 	[ 'x-frame-options',           'DENY' ],
