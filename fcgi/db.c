@@ -243,6 +243,14 @@ db_exec(struct arena *a, enum stmt s, int n, const char *const *vals,
 		db_close();
 		return DB_UNAVAILABLE;
 	}
+	/* Cancelled by statement_timeout or lock_timeout: an overloaded
+	 * database, not a bug.  The connection itself is fine. */
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0) {
+		log_event("error", "db_unavailable", LF_I("pid", getpid()),
+		    LF_S("statement", stmt_name[s]), LF_S("sqlstate", state));
+		PQclear(r);
+		return DB_UNAVAILABLE;
+	}
 	/* Values are never logged: they may hold secrets. */
 	log_event("error", "internal_error", LF_S("what", "statement"),
 	    LF_S("statement", stmt_name[s]), LF_S("sqlstate", state),

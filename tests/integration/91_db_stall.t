@@ -35,5 +35,28 @@ ok(wait_until(sub { $s->req(GET => '/health')->{status} == 200 }, 10), 'the serv
 my $email = unique_email('stall');
 is($s->signup($email, unique_password())->res->{status}, 201, 'and writes work');
 
+# A statement that waits on a lock past lock_timeout (half the statement
+# timeout) is cancelled by the server: 503, and the connection stays usable.
+my @r = parallel(2, sub {
+	my ($i) = @_;
+	if ($i == 0) {
+		psql('BEGIN; LOCK TABLE bulwark.rate_limits IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2.5); COMMIT');
+		return 'released';
+	}
+	select(undef, undef, undef, 0.7);
+	my $t = time;
+	my $res = $s->req(POST => '/login', body => { email => $email, password => 'wrong password' });
+	return sprintf '%d %s %.1f', $res->{status}, (defined $res->{headers}{'retry-after'} ? 'retry' : 'none'), time - $t;
+});
+my ($st, $ra, $secs) = split ' ', $r[1];
+is($st, 503, 'a login stuck behind a lock: 503 (lock_timeout), not 500');
+is($ra, 'retry', 'with Retry-After');
+ok($secs < 2.5, "before the lock was released ($secs s)");
+is($r[0], 'released', 'the lock holder finished');
+ok(scalar($s->events(0, 'db_unavailable', sqlstate => '55P03')), 'logged as db_unavailable, sqlstate 55P03');
+is($s->req(POST => '/login', body => { email => $email, password => 'wrong password' })->{status}, 401,
+	'once the lock is gone: the ordinary 401');
+is_deeply([ $s->worker_pids ], [$worker], 'still the same worker');
+
 $s->log_clean_ok('db stall');
 done_testing;
