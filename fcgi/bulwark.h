@@ -197,7 +197,6 @@ struct request {
 	long content_length; /* -1 when absent */
 	const char *body;
 	size_t body_len;
-	json_object *json; /* the parsed body, when the route takes one */
 	const char *param[MAX_ROUTE_PARAMS];
 	size_t nparam;
 	const char *cookie_header;
@@ -211,7 +210,6 @@ struct request {
 	char *extra_headers; /* "Name: value\r\n" lines, arena memory */
 	int responded;
 	int csrf_cookie_present;
-	int db_down;
 	const char *user_id_for_log;
 };
 
@@ -328,7 +326,11 @@ struct limit_result {
 /* Counts one hit on key against limit per window_s seconds. */
 enum db_status rate_limit_hit(struct request *, const char *key, long limit,
     long window_s, struct limit_result *);
-enum db_status rate_limit_clear(struct request *, const char *key);
+/* rate_limit_hit that answers for itself: 0 when allowed; otherwise the
+ * 429 (logged as rate_limited with key kind, and email when not NULL) or
+ * the database error has been sent and -1 is returned. */
+int rate_limit_enforce(struct request *, const char *key, long limit,
+    long window_s, const char *kind, const char *email, const char *message);
 /* Whole seconds for Retry-After, at least 1. */
 long retry_after_seconds(long long ms);
 /* 429 with Retry-After and {"error": message}. */

@@ -228,7 +228,6 @@ body_validate(struct request *req, const struct field *f, size_t n,
 		respond_internal(req, "validation");
 		return -1;
 	}
-	req->json = root;
 	if (!json_object_is_type(root, json_type_object)) {
 		respond_one_issue(req, "Expected a JSON object");
 		return -1;

@@ -20,29 +20,16 @@ static const struct field login_fields[] = {
 	{ "code", F_STRING, 1, 16 },
 };
 
-/* One rate-limit check: 0 when allowed; otherwise the 429 (or the database
- * error) has been sent and -1 is returned. */
+/* One login limit: key "login:<kind>:<value>". */
 static int
 limit(struct request *req, const char *kind, const char *value, long max,
     const char *email)
 {
-	struct limit_result lim;
-	enum db_status st;
 	char key[300];
 
 	snprintf(key, sizeof key, "login:%s:%s", kind, value);
-	if ((st = rate_limit_hit(req, key, max, cfg.login_window, &lim)) !=
-	    DB_OK) {
-		respond_db_error(req, st, "login rate limit");
-		return -1;
-	}
-	if (lim.allowed)
-		return 0;
-	log_event("warning", "rate_limited", LF_S("key", kind),
-	    LF_S("ip", req->ip), LF_S("email", email));
-	respond_too_many(req, lim.retry_after_ms,
+	return rate_limit_enforce(req, key, max, cfg.login_window, kind, email,
 	    "Too many login attempts. Try again later.");
-	return -1;
 }
 
 /* Upgrades a hash made with weaker settings than configured; best effort:

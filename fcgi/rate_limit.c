@@ -33,13 +33,23 @@ rate_limit_hit(struct request *req, const char *key, long limit,
 	return DB_OK;
 }
 
-enum db_status
-rate_limit_clear(struct request *req, const char *key)
+int
+rate_limit_enforce(struct request *req, const char *key, long limit,
+    long window_s, const char *kind, const char *email, const char *message)
 {
-	const char *vals[1] = { key };
-	PGresult *r;
+	struct limit_result lim;
+	enum db_status st;
 
-	return db_exec(req->arena, STMT_rate_limit_clear, 1, vals, NULL, &r);
+	if ((st = rate_limit_hit(req, key, limit, window_s, &lim)) != DB_OK) {
+		respond_db_error(req, st, "rate limit");
+		return -1;
+	}
+	if (lim.allowed)
+		return 0;
+	log_event("warning", "rate_limited", LF_S("key", kind),
+	    LF_S("ip", req->ip), LF_S("email", email));
+	respond_too_many(req, lim.retry_after_ms, message);
+	return -1;
 }
 
 void

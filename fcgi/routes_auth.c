@@ -34,7 +34,6 @@ void
 route_signup(struct request *req)
 {
 	struct field_value v[2];
-	struct limit_result lim;
 	char hash[PW_HASH_MAX], tok[TOKEN_LEN + 1], ttl[32], key[128];
 	unsigned char sid[32];
 	const char *vals[6];
@@ -49,18 +48,10 @@ route_signup(struct request *req)
 	 * from eating the CPU that logins need, and from probing emails in
 	 * bulk through the 409. */
 	snprintf(key, sizeof key, "signup:ip:%s", ip_limit_key(req));
-	if ((st = rate_limit_hit(req, key, cfg.signup_ip_limit,
-	    cfg.signup_window, &lim)) != DB_OK) {
-		respond_db_error(req, st, "signup rate limit");
+	if (rate_limit_enforce(req, key, cfg.signup_ip_limit,
+	    cfg.signup_window, "signup", NULL,
+	    "Too many signups. Try again later.") < 0)
 		return;
-	}
-	if (!lim.allowed) {
-		log_event("warning", "rate_limited", LF_S("key", "signup"),
-		    LF_S("ip", req->ip));
-		respond_too_many(req, lim.retry_after_ms,
-		    "Too many signups. Try again later.");
-		return;
-	}
 	/* Hashing first also makes a taken email cost the same time. */
 	if (password_hash(v[1].str, v[1].len, hash) < 0 || token_new(tok) < 0) {
 		respond_internal(req, "password hash");

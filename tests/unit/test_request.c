@@ -230,7 +230,7 @@ test_init(void)
 	is_str(req.user_agent, "curl/8.0", "user agent");
 	is_str(req.content_type, "application/json", "content type");
 	ok(req.fcgi == &fr && req.arena == &arena && req.responded == 0 &&
-	    req.user == NULL && req.json == NULL, "request fields initialised");
+	    req.user == NULL && req.body == NULL, "request fields initialised");
 	init_with((const char *)NULL);
 	is_str(req.ip, "unknown", "no REMOTE_ADDR: ip \"unknown\"");
 	is_str(req.user_agent, "", "no user agent: \"\"");

@@ -1,2 +1,0 @@
--- $1 key
-DELETE FROM rate_limits WHERE key = $1
