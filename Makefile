@@ -30,16 +30,25 @@ BUILD   ?= build
 SAN      =
 endif
 
-ALL_CFLAGS = -std=c11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SAN) \
-             -I fcgi -I $(BUILD) $(PKG_CFLAGS)
-LIBS       = -lfcgi $(PKG_LIBS)
+# core/ is built without the flags of libpq, json-c and libfcgi (see
+# `make check-layers` and the layout table in the README).
+CORE_PKGS  = libssl libcrypto libxcrypt
+CORE_PKG_CFLAGS := $(shell pkg-config --cflags $(CORE_PKGS) 2>/dev/null)
+BASE_CFLAGS = -std=c11 $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) $(SAN) \
+              -MMD -MP -I fcgi -I $(BUILD)
+ALL_CFLAGS  = $(BASE_CFLAGS) $(PKG_CFLAGS)
+LIBS        = -lfcgi $(PKG_LIBS)
 
-SRCS    = $(wildcard fcgi/*.c)
-OBJS    = $(patsubst fcgi/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/sql_gen.o
-LIBOBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+# The program in layers: fcgi/<layer>/*.c -> $(BUILD)/obj/<layer>/*.o.
+LAYERS  = core http db auth guard routes cmd
+SRCS    = $(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.c))
+OBJS    = $(patsubst fcgi/%.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/sql_gen.o
+LIBOBJS = $(filter-out $(BUILD)/obj/cmd/main.o,$(OBJS))
 SQL     = $(sort $(wildcard sql/*.sql))
+COLS    = $(sort $(wildcard sql/*.cols))
 SCHEMA  = $(sort $(wildcard schema/*.sql))
-UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+# Unit tests mirror the source tree: tests/unit/<layer>/test_*.c.
+UNIT_SRCS = $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Debian 12 packages: to build, to run, to test and to measure.
@@ -49,30 +58,46 @@ DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps
 DEB_BENCH = wrk
 
-.PHONY: all deps test unit run bench clean install
+.PHONY: all deps test unit run bench clean install check-layers
 
 all: $(BUILD)/bulwark
 
 $(BUILD)/bulwark: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(OBJS) $(LIBS)
 
-$(BUILD)/sql_gen.h: tools/embed.pl $(SQL) | $(BUILD)
-	perl tools/embed.pl header $(SQL) > $@.tmp && mv $@.tmp $@
+$(BUILD)/sql_gen.h: tools/embed.pl $(SQL) $(COLS)
+	@mkdir -p $(@D)
+	perl tools/embed.pl header $(COLS) $(SQL) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/sql_gen.c: tools/embed.pl $(SQL) $(SCHEMA) | $(BUILD)
-	perl tools/embed.pl source $(SQL) -- $(SCHEMA) > $@.tmp && mv $@.tmp $@
+$(BUILD)/sql_gen.c: tools/embed.pl $(SQL) $(COLS) $(SCHEMA)
+	@mkdir -p $(@D)
+	perl tools/embed.pl source $(COLS) $(SQL) -- $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/sql_gen.o: $(BUILD)/sql_gen.c $(BUILD)/sql_gen.h fcgi/bulwark.h
+$(BUILD)/obj/sql_gen.o: $(BUILD)/sql_gen.c | $(BUILD)/sql_gen.h
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: fcgi/%.c fcgi/bulwark.h $(BUILD)/sql_gen.h
+# Every object waits for sql_gen.h (order-only: it exists before the first
+# compile); after that the compiler's own -MMD lists say what each uses.
+$(BUILD)/obj/core/%.o: fcgi/core/%.c | $(BUILD)/sql_gen.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CORE_PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: fcgi/%.c | $(BUILD)/sql_gen.h
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBOBJS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I tests/unit $(LDHARDEN) -o $@ $< $(LIBOBJS) $(LIBS)
 
-$(BUILD) $(BUILD)/tests:
-	mkdir -p $@
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+# Fails when a file under fcgi/ includes a header of a layer above its own
+# (or a library its layer may not use); checks itself first.
+check-layers:
+	perl tools/check-layers.pl --self-test
+	perl tools/check-layers.pl fcgi
 
 # Installs the Debian packages that are missing (as root), or prints the
 # one apt-get line to run.
@@ -96,6 +121,7 @@ deps:
 unit: $(UNIT_BINS)
 
 test: deps
+	$(MAKE) check-layers
 	$(MAKE) all unit
 	BULWARK_BIN=$(BUILD)/bulwark UNIT_TESTS="$(UNIT_BINS)" SANITIZE=$(SANITIZE) \
 	  tests/run.sh

@@ -1,16 +1,16 @@
 -- Creates the user and its first session in one statement.  No row back
 -- means the email is taken.
 -- $1 email (normalized), $2 password hash, $3 session hash (bytea),
--- $4 session lifetime in seconds, $5 ip, $6 user agent
+-- $4 session lifetime in seconds, $5 ip, $6 user agent.
+-- Returns the user row (user.cols).
 WITH u AS (
     INSERT INTO users (email, password_hash)
     VALUES ($1, $2)
     ON CONFLICT (email) DO NOTHING
-    RETURNING id, email, role, email_verified, two_factor_enabled, created_at
+    RETURNING *
 ), s AS (
     INSERT INTO sessions (id_hash, user_id, expires_at, ip, user_agent)
     SELECT $3, u.id, now() + $4::int * interval '1 second', $5, $6 FROM u
 )
-SELECT id::text, email, role, email_verified, two_factor_enabled,
-       created_at
+SELECT @user@
   FROM u

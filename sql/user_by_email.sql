@@ -1,5 +1,4 @@
--- $1 email (normalized)
-SELECT id::text, email, role, email_verified, two_factor_enabled,
-       created_at, password_hash
+-- $1 email (normalized).  Returns the user row (user.cols), password_hash.
+SELECT @user@, password_hash
   FROM users
  WHERE email = $1

@@ -1,4 +1,4 @@
-SELECT id::text, email, role, email_verified, two_factor_enabled,
-       created_at
+-- Every user, oldest first.  Returns the user row (user.cols).
+SELECT @user@
   FROM users
  ORDER BY created_at, id

@@ -1,0 +1,122 @@
+/*
+ * auth/session.c -- cookie sessions.
+ *
+ * The cookie holds a secret (core/crypto.h): 256 random bits; the database
+ * holds only their SHA-256, so a dump of the sessions table yields no live
+ * session.  Sessions expire server-side after BULWARK_SESSION_TTL whatever
+ * the browser keeps.
+ */
+#include <string.h>
+
+#include "auth/auth.h"
+#include "core/config.h"
+
+/* session_user's own column, after the user row. */
+enum { SESSION_USER_STALE = USER_NCOLS };
+
+int
+session_authenticate(struct request *req)
+{
+	const char *cookie = request_cookie(req, "session");
+	struct secret sid;
+	struct user *u;
+	PGresult *r;
+	enum db_status st;
+
+	/* A malformed cookie cannot name a session: no database trip. */
+	if (secret_parse(&sid, cookie) < 0) {
+		if (cookie != NULL)
+			session_clear_cookie(req);
+		respond_error(req, 401, "Unauthorized");
+		return -1;
+	}
+	memcpy(req->session_hash, sid.hash, sizeof req->session_hash);
+	secret_wipe(&sid);
+	st = db_exec(req->arena, STMT_session_user, &r,
+	    DB_BYTES(req->session_hash, sizeof req->session_hash));
+	if (st != DB_OK) {
+		respond_db_error(req, st, "session lookup");
+		return -1;
+	}
+	if (PQntuples(r) != 1) {
+		session_clear_cookie(req);
+		respond_error(req, 401, "Unauthorized");
+		return -1;
+	}
+	if ((u = arena_alloc(req->arena, sizeof *u)) == NULL) {
+		respond_internal(req, "session user");
+		return -1;
+	}
+	user_from_row(req, r, 0, u);
+	/* last_seen_at over a minute old: recorded after the response. */
+	req->touch_session = db_bool(r, 0, SESSION_USER_STALE);
+	req->user = u;
+	req->has_session = 1;
+	req->user_id_for_log = u->id;
+	return 0;
+}
+
+int
+session_create(struct request *req, const char *user_id)
+{
+	struct secret sid;
+	PGresult *r;
+	enum db_status st;
+
+	if (secret_mint(&sid) < 0) {
+		respond_internal(req, "random");
+		return -1;
+	}
+	st = db_exec(req->arena, STMT_session_create, &r,
+	    DB_BYTES(sid.hash, sizeof sid.hash), DB_TEXT(user_id),
+	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
+	    DB_TEXT(req->user_agent));
+	if (st != DB_OK) {
+		secret_wipe(&sid);
+		respond_db_error(req, st, "session create");
+		return -1;
+	}
+	session_set_cookie(req, &sid);
+	secret_wipe(&sid);
+	return 0;
+}
+
+void
+session_set_cookie(struct request *req, const struct secret *sid)
+{
+	response_cookie(req, "session", sid->text, cfg.session_ttl, 1);
+}
+
+void
+session_clear_cookie(struct request *req)
+{
+	response_cookie(req, "session", "", 0, 1);
+}
+
+void
+session_after_response(struct request *req)
+{
+	PGresult *r;
+
+	/* A failure costs nothing but a stale last_seen_at. */
+	if (req->has_session && req->touch_session)
+		(void)db_exec(req->arena, STMT_session_touch, &r,
+		    DB_BYTES(req->session_hash, sizeof req->session_hash));
+}
+
+int
+session_delete_current(struct request *req)
+{
+	PGresult *r;
+	enum db_status st;
+
+	if (!req->has_session)
+		return 0;
+	st = db_exec(req->arena, STMT_session_delete, &r,
+	    DB_BYTES(req->session_hash, sizeof req->session_hash));
+	if (st != DB_OK) {
+		respond_db_error(req, st, "session delete");
+		return -1;
+	}
+	return 0;
+}

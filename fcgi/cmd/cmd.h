@@ -1,0 +1,35 @@
+/*
+ * cmd/cmd.h -- the `bulwark` command: the FastCGI worker, the pre-forking
+ * pool, and the operator's subcommands.  The top layer: it may use every
+ * other, and nothing uses it.
+ */
+#ifndef CMD_CMD_H
+#define CMD_CMD_H
+
+#include <stddef.h>
+
+#define BULWARK_VERSION "0.1.0"
+
+/* 1 when a is "--help" or "-h": the one help check of every subcommand. */
+int cli_is_help(const char *a);
+
+/* ---- worker.c ----------------------------------------------------------- */
+
+/* Serves requests on listen_fd until SIGTERM/SIGINT.  Returns exit code.
+ * ready_fd >= 0: a pipe to the pool master, told our pid once we serve. */
+int worker_run(int listen_fd, int ready_fd);
+/* 1 when fd is a listening socket (started by a FastCGI manager). */
+int fd_is_listener(int fd);
+
+/* ---- pool.c ------------------------------------------------------------- */
+
+/* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */
+int listen_open(const char *spec, char *err, size_t errlen);
+int pool_run(const char *spec, int workers);
+
+/* ---- cli.c -------------------------------------------------------------- */
+
+/* `bulwark user add --email EMAIL [--admin]`; argv[0] is "user". */
+int cli_user(int argc, char **argv);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * cmd/main.c -- the `bulwark` command and its subcommands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "cmd/cmd.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "db/db.h"
+
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bulwark [serve [--listen ADDR --workers N]]\n"
+	    "       bulwark migrate\n"
+	    "       bulwark user add --email EMAIL [--admin]\n"
+	    "       bulwark hash-bench [--rounds N]\n"
+	    "       bulwark --version\n"
+	    "\n"
+	    "Hardened authentication API, served over FastCGI.\n"
+	    "Each subcommand takes --help.  Configuration comes from the\n"
+	    "environment and the file named by BULWARK_CONFIG (see README).\n");
+}
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bulwark serve\n"
+	    "       bulwark serve --listen ADDR --workers N\n"
+	    "\n"
+	    "Without --listen, runs one FastCGI worker on the listening socket\n"
+	    "it was started with (mod_fcgid, lighttpd bin-path, spawn-fcgi).\n"
+	    "With --listen (a socket path, made mode 0660, or HOST:PORT), runs\n"
+	    "its own pool of N workers (default 4): respawns a worker that\n"
+	    "dies, stops on SIGTERM or SIGINT, reloads on SIGHUP.\n");
+}
+
+static int
+load(int need_secret)
+{
+	char err[512];
+
+	if (config_load(need_secret, err, sizeof err) < 0) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		/* Under spawn-fcgi stderr is /dev/null: say it in the log too. */
+		if (getenv("BULWARK_LOG_FILE") != NULL &&
+		    log_open(getenv("BULWARK_LOG_FILE")) == 0)
+			log_msg("error", "refusing to start: %s", err);
+		return -1;
+	}
+	if (log_open(cfg.log_file) < 0) {
+		fprintf(stderr, "bulwark: cannot open BULWARK_LOG_FILE %s\n",
+		    cfg.log_file);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	const char *listen = NULL;
+	char *end;
+	long workers = 4;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			serve_usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen = argv[++i];
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			workers = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || workers < 1 || workers > 256) {
+				fprintf(stderr, "bulwark: --workers must be "
+				    "1..256\n");
+				return 2;
+			}
+		} else {
+			serve_usage(stderr);
+			return 2;
+		}
+	}
+	if (load(1) < 0)
+		return 1;
+	if (listen != NULL)
+		return pool_run(listen, (int)workers);
+	if (!fd_is_listener(0)) {
+		fprintf(stderr, "bulwark: standard input is not a FastCGI "
+		    "listening socket; start it from a FastCGI process manager "
+		    "or use `bulwark serve --listen ADDR --workers N`\n");
+		return 2;
+	}
+	return worker_run(0, -1);
+}
+
+static int
+cmd_hash_bench(int argc, char **argv)
+{
+	long rounds = 20, us;
+	char *end;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: bulwark hash-bench [--rounds N]\n"
+			    "Prints the time of one password verification "
+			    "with the configured algorithm and cost.\n");
+			return 0;
+		} else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+			rounds = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || rounds < 1 || rounds > 100000)
+				return 2;
+		} else
+			return 2;
+	}
+	if (load(0) < 0 || password_init() < 0)
+		return 1;
+	if ((us = password_bench((int)rounds)) < 0)
+		return 1;
+	printf("algorithm=%s cost=%ld rounds=%ld us_per_hash=%ld "
+	    "hashes_per_second=%.1f\n",
+	    cfg.pw_algo == PW_BCRYPT ? "bcrypt" : "yescrypt", cfg.pw_cost,
+	    rounds, us, us > 0 ? 1e6 / (double)us : 0.0);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
+	if (cli_is_help(cmd)) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("bulwark %s\n", BULWARK_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "migrate") == 0) {
+		if (argc > 2 && cli_is_help(argv[2])) {
+			printf("usage: bulwark migrate\nApplies the schema "
+			    "migrations in order; running it again changes "
+			    "nothing.\n");
+			return 0;
+		}
+		return load(0) < 0 ? 1 : migrate_run();
+	}
+	if (strcmp(cmd, "user") == 0) {
+		if (argc > 2 && cli_is_help(argv[2]))
+			return cli_user(argc - 1, argv + 1);
+		return load(0) < 0 ? 1 : cli_user(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "hash-bench") == 0)
+		return cmd_hash_bench(argc - 1, argv + 1);
+	usage(stderr);
+	return 2;
+}

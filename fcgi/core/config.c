@@ -1,0 +1,313 @@
+/*
+ * core/config.c -- configuration from the environment and BULWARK_CONFIG.
+ *
+ * The file holds KEY=value lines (blank lines and # comments allowed, no
+ * quoting).  A key set in the environment wins over the file.  Every number
+ * is range-checked: a bad value refuses to start rather than guessing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/ip.h"
+
+struct config cfg;
+
+#define MAX_FILE_KEYS 128
+#define MAX_LINE 4096
+
+struct kv {
+	char *key;
+	char *val;
+};
+
+static struct kv file_kv[MAX_FILE_KEYS];
+static size_t file_nkv;
+
+static void
+file_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < file_nkv; i++) {
+		free(file_kv[i].key);
+		free(file_kv[i].val);
+	}
+	file_nkv = 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+file_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[MAX_LINE], *k, *v, *eq;
+	int lineno = 0, rc = -1;
+
+	file_clear();
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "BULWARK_CONFIG: cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+			    lineno);
+			goto out;
+		}
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected KEY=value", path,
+			    lineno);
+			goto out;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if (file_nkv == MAX_FILE_KEYS) {
+			snprintf(err, errlen, "%s: too many keys", path);
+			goto out;
+		}
+		file_kv[file_nkv].key = strdup(k);
+		file_kv[file_nkv].val = strdup(v);
+		if (file_kv[file_nkv].key == NULL ||
+		    file_kv[file_nkv].val == NULL) {
+			free(file_kv[file_nkv].key);
+			free(file_kv[file_nkv].val);
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		file_nkv++;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+const char *
+config_get(const char *key)
+{
+	const char *v;
+	size_t i;
+
+	if ((v = getenv(key)) != NULL)
+		return v;
+	for (i = file_nkv; i > 0; i--) /* the last line for a key wins */
+		if (strcmp(file_kv[i - 1].key, key) == 0)
+			return file_kv[i - 1].val;
+	return NULL;
+}
+
+static int
+get_long(const char *key, long def, long min, long max, long *out, char *err,
+    size_t errlen)
+{
+	const char *v = config_get(key);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || n < min || n > max) {
+		snprintf(err, errlen, "%s must be a whole number from %ld to %ld",
+		    key, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* *out: a copy of the key's value, or NULL when unset.  -1 on ENOMEM. */
+static int
+dup_opt(const char *key, char **out)
+{
+	const char *v = config_get(key);
+
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	return (*out = strdup(v)) == NULL ? -1 : 0;
+}
+
+static int
+read_secret_file(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	char buf[4096];
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "BULWARK_JWT_SECRET_FILE: cannot open %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	while (len < sizeof buf &&
+	    (n = read(fd, buf + len, sizeof buf - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			snprintf(err, errlen, "BULWARK_JWT_SECRET_FILE: read error");
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	/* A trailing newline is an editor's, not part of the secret. */
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if ((*out = malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(*out, buf, len);
+	(*out)[len] = '\0';
+	*outlen = len;
+	crypto_wipe(buf, sizeof buf);
+	return 0;
+}
+
+static void
+config_release(struct config *c)
+{
+	free(c->database_url);
+	if (c->jwt_secret != NULL)
+		crypto_wipe(c->jwt_secret, c->jwt_secret_len);
+	free(c->jwt_secret);
+	free(c->log_file);
+	free(c->trusted_proxies);
+	free(c->config_file);
+	memset(c, 0, sizeof *c);
+}
+
+int
+config_load(int need_secret, char *err, size_t errlen)
+{
+	struct config c;
+	const char *v, *file;
+	long secure;
+
+	memset(&c, 0, sizeof c);
+	file_clear();
+	if ((file = getenv("BULWARK_CONFIG")) != NULL && *file != '\0') {
+		if (file_load(file, err, errlen) < 0)
+			return -1;
+		if ((c.config_file = strdup(file)) == NULL)
+			goto oom;
+	}
+
+	if (dup_opt("DATABASE_URL", &c.database_url) < 0 ||
+	    dup_opt("BULWARK_LOG_FILE", &c.log_file) < 0 ||
+	    dup_opt("BULWARK_TRUSTED_PROXIES", &c.trusted_proxies) < 0)
+		goto oom;
+
+	if ((v = config_get("BULWARK_JWT_SECRET")) != NULL && *v != '\0') {
+		if ((c.jwt_secret = strdup(v)) == NULL)
+			goto oom;
+		c.jwt_secret_len = strlen(v);
+	} else if ((v = config_get("BULWARK_JWT_SECRET_FILE")) != NULL &&
+	    *v != '\0') {
+		if (read_secret_file(v, &c.jwt_secret, &c.jwt_secret_len, err,
+		    errlen) < 0)
+			goto fail;
+	}
+	if (need_secret && c.jwt_secret == NULL) {
+		snprintf(err, errlen, "BULWARK_JWT_SECRET (or "
+		    "BULWARK_JWT_SECRET_FILE) is required: set it to at least "
+		    "32 random bytes, e.g. `openssl rand -base64 48`");
+		goto fail;
+	}
+	if (c.jwt_secret != NULL && c.jwt_secret_len < 32) {
+		snprintf(err, errlen, "BULWARK_JWT_SECRET must be at least 32 "
+		    "bytes (it has %zu)", c.jwt_secret_len);
+		goto fail;
+	}
+
+	if (get_long("BULWARK_MAX_BODY_BYTES", 65536, 1024, 16 * 1024 * 1024,
+	    &c.max_body_bytes, err, errlen) < 0 ||
+	    get_long("BULWARK_COOKIE_SECURE", 1, 0, 1, &secure, err,
+	    errlen) < 0 ||
+	    get_long("BULWARK_SESSION_TTL", 86400, 60, 365L * 86400,
+	    &c.session_ttl, err, errlen) < 0 ||
+	    get_long("BULWARK_LOGIN_IP_LIMIT", 20, 1, 1000000000L,
+	    &c.login_ip_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_LOGIN_EMAIL_LIMIT", 5, 1, 1000000000L,
+	    &c.login_email_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_LOGIN_WINDOW", 60, 1, 86400, &c.login_window,
+	    err, errlen) < 0 ||
+	    get_long("BULWARK_LOCKOUT_THRESHOLD", 10, 1, 1000000000L,
+	    &c.lockout_threshold, err, errlen) < 0 ||
+	    get_long("BULWARK_LOCKOUT_SECONDS", 900, 1, 30L * 86400,
+	    &c.lockout_seconds, err, errlen) < 0 ||
+	    get_long("BULWARK_DB_TIMEOUT", 10, 1, 300, &c.db_timeout, err,
+	    errlen) < 0 ||
+	    get_long("BULWARK_SIGNUP_IP_LIMIT", 20, 1, 1000000000L,
+	    &c.signup_ip_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_SIGNUP_WINDOW", 3600, 1, 86400, &c.signup_window,
+	    err, errlen) < 0)
+		goto fail;
+	c.cookie_secure = (int)secure;
+
+	v = config_get("BULWARK_PASSWORD_HASH");
+	if (v == NULL || *v == '\0' || strcmp(v, "yescrypt") == 0)
+		c.pw_algo = PW_YESCRYPT;
+	else if (strcmp(v, "bcrypt") == 0)
+		c.pw_algo = PW_BCRYPT;
+	else {
+		snprintf(err, errlen,
+		    "BULWARK_PASSWORD_HASH must be yescrypt or bcrypt");
+		goto fail;
+	}
+	if (c.pw_algo == PW_YESCRYPT) {
+		if (get_long("BULWARK_PASSWORD_COST", 5, 1, 11, &c.pw_cost, err,
+		    errlen) < 0)
+			goto fail;
+	} else if (get_long("BULWARK_PASSWORD_COST", 12, 10, 31, &c.pw_cost,
+	    err, errlen) < 0)
+		goto fail;
+
+	if (ip_list_parse(c.trusted_proxies, &c.proxies, err, errlen) < 0)
+		goto fail;
+	config_release(&cfg);
+	cfg = c;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	config_release(&c);
+	return -1;
+}

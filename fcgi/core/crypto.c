@@ -1,0 +1,173 @@
+/*
+ * core/crypto.c -- random bytes, SHA-256, base64url, constant-time
+ * equality, and secrets (see crypto.h).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "core/crypto.h"
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+crypto_random(void *buf, size_t n)
+{
+	if (n > (size_t)INT32_MAX)
+		return -1;
+	return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+void
+crypto_sha256(const void *data, size_t n, unsigned char out[32])
+{
+	static EVP_MD *md; /* fetched once per process, never freed */
+	unsigned int len = 32;
+
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	/* Fails only short of memory; clear the output so a failure can never
+	 * be mistaken for a real digest of attacker input. */
+	if (md == NULL || EVP_Digest(data, n, out, &len, md, NULL) != 1)
+		memset(out, 0, 32);
+}
+
+size_t
+b64url_encode(const unsigned char *in, size_t n, char *out, size_t outcap)
+{
+	size_t i, o = 0, need = (n / 3) * 4 + (n % 3 ? n % 3 + 1 : 0);
+	uint32_t v;
+
+	if (outcap < need + 1)
+		return 0;
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		out[o++] = b64url[v >> 6 & 63];
+		out[o++] = b64url[v & 63];
+	}
+	if (n - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+	} else if (n - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		out[o++] = b64url[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int
+b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+ssize_t
+b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+	size_t i, o = 0;
+	uint32_t v = 0;
+	int bits = 0, d;
+
+	if (n % 4 == 1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((d = b64url_value((unsigned char)in[i])) < 0)
+			return -1;
+		v = v << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == outcap)
+				return -1;
+			out[o++] = (unsigned char)(v >> bits);
+			v &= (1u << bits) - 1;
+		}
+	}
+	/* Leftover bits must be zero: one encoding per value. */
+	if (v != 0)
+		return -1;
+	return (ssize_t)o;
+}
+
+int
+crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (alen != blen)
+		return 0;
+	return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+void
+crypto_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}
+
+int
+secret_text_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < SECRET_TEXT_LEN; i++)
+		if (s[i] == '\0' || b64url_value((unsigned char)s[i]) < 0)
+			return 0;
+	/* 32 bytes leave 2 spare bits in the last character: must be 0. */
+	return s[SECRET_TEXT_LEN] == '\0' &&
+	    (b64url_value((unsigned char)s[SECRET_TEXT_LEN - 1]) & 3) == 0;
+}
+
+int
+secret_mint(struct secret *s)
+{
+	unsigned char raw[SECRET_BYTES];
+	int rc = -1;
+
+	if (crypto_random(raw, sizeof raw) == 0 &&
+	    b64url_encode(raw, sizeof raw, s->text, sizeof s->text) ==
+	    SECRET_TEXT_LEN) {
+		crypto_sha256(s->text, SECRET_TEXT_LEN, s->hash);
+		rc = 0;
+	}
+	OPENSSL_cleanse(raw, sizeof raw);
+	if (rc < 0)
+		secret_wipe(s);
+	return rc;
+}
+
+int
+secret_parse(struct secret *s, const char *text)
+{
+	if (text == NULL || !secret_text_valid(text)) {
+		secret_wipe(s);
+		return -1;
+	}
+	memcpy(s->text, text, SECRET_TEXT_LEN + 1);
+	crypto_sha256(s->text, SECRET_TEXT_LEN, s->hash);
+	return 0;
+}
+
+void
+secret_wipe(struct secret *s)
+{
+	OPENSSL_cleanse(s, sizeof *s);
+}

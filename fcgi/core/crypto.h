@@ -1,0 +1,58 @@
+/*
+ * core/crypto.h -- random bytes, SHA-256, base64url, constant-time
+ * equality (OpenSSL), and the one secret type every token is made of.
+ *
+ * Every secret Bulwark issues comes from RAND_bytes and is compared with
+ * CRYPTO_memcmp.  A failing generator is an error, never a fallback.
+ */
+#ifndef CORE_CRYPTO_H
+#define CORE_CRYPTO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* RAND_bytes; -1 when the generator fails (never fall back). */
+int crypto_random(void *buf, size_t n);
+/* out is all zero if the digest cannot be computed (out of memory). */
+void crypto_sha256(const void *data, size_t n, unsigned char out[32]);
+/* Base64url without padding; returns the length written (excluding NUL),
+ * or 0 when outcap is too small. */
+size_t b64url_encode(const unsigned char *in, size_t n, char *out,
+    size_t outcap);
+/* Decodes base64url (no padding, zero spare bits); returns bytes written
+ * or -1. */
+ssize_t b64url_decode(const char *in, size_t n, unsigned char *out,
+    size_t outcap);
+/* Constant-time equality of two byte strings (length is not secret). */
+int crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* OPENSSL_cleanse: a wipe the compiler may not drop. */
+void crypto_wipe(void *p, size_t n);
+
+/*
+ * A secret: 256 random bits as the client holds them (base64url text, 43
+ * characters) and as the server stores them (the SHA-256 of that text), so
+ * a dump of any table of secrets yields none that works.  Sessions use it;
+ * refresh, reset and verification tokens are the same thing.  Lives on the
+ * caller's stack; secret_wipe it before it goes out of scope.
+ */
+#define SECRET_BYTES 32
+#define SECRET_TEXT_LEN 43
+#define SECRET_HASH_LEN 32
+
+struct secret {
+	char text[SECRET_TEXT_LEN + 1];     /* what the client holds */
+	unsigned char hash[SECRET_HASH_LEN]; /* what the database holds */
+};
+
+/* A fresh secret from RAND_bytes.  -1 (and s wiped) when the generator
+ * fails. */
+int secret_mint(struct secret *s);
+/* A secret the client presented: -1 (s wiped) unless text is exactly a
+ * well-formed secret text; else s holds its text and hash. */
+int secret_parse(struct secret *s, const char *text);
+/* 1 when text is exactly SECRET_TEXT_LEN base64url characters that
+ * decode to SECRET_BYTES (the spare bits zero). */
+int secret_text_valid(const char *text);
+void secret_wipe(struct secret *s);
+
+#endif

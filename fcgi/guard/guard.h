@@ -1,0 +1,51 @@
+/*
+ * guard/guard.h -- the defenses: rate limits, lockout, the hardened login,
+ * CSRF.  Every counter lives in PostgreSQL, so every worker and every host
+ * shares one budget exactly.
+ */
+#ifndef GUARD_GUARD_H
+#define GUARD_GUARD_H
+
+#include "auth/auth.h"
+#include "db/db.h"
+#include "http/http.h"
+
+struct limit_result {
+	int allowed;
+	long long retry_after_ms; /* when !allowed */
+};
+
+/* ---- rate_limit.c ------------------------------------------------------- */
+
+/* Counts one hit on key against limit per window_s seconds. */
+enum db_status rate_limit_hit(struct request *, const char *key, long limit,
+    long window_s, struct limit_result *);
+/* rate_limit_hit that answers for itself: 0 when allowed; otherwise the
+ * 429 (logged as rate_limited with key kind, and email when not NULL) or
+ * the database error has been sent and -1 is returned. */
+int rate_limit_enforce(struct request *, const char *key, long limit,
+    long window_s, const char *kind, const char *email, const char *message);
+
+/* ---- lockout.c ---------------------------------------------------------- */
+
+enum db_status lockout_check(struct request *, const char *email,
+    struct limit_result *);
+/* *now_locked: this failure locked the email. */
+enum db_status lockout_record_failure(struct request *, const char *email,
+    int *now_locked);
+enum db_status lockout_clear(struct request *, const char *email);
+
+/* ---- login.c ------------------------------------------------------------ */
+
+/* The hardened login (API.md "Login"): validates the body and runs every
+ * check.  0 with *u filled (strings in the request's arena) when the
+ * password is right; -1 when a response has been sent.  The one function
+ * /login and /token/login call, so both draw on one budget. */
+int login_attempt(struct request *, struct user *u);
+
+/* ---- csrf.c ------------------------------------------------------------- */
+
+/* 0 when the request carries a valid X-CSRF-Token; else sends 403. */
+int csrf_check(struct request *);
+
+#endif

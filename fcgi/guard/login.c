@@ -1,0 +1,143 @@
+/*
+ * guard/login.c -- the hardened login, shared by /login and /token/login.
+ *
+ * The contract's column of checks, each an early return:
+ *   1. per-IP rate limit          4. one password hash, always
+ *   2. per-email rate limit       5. failure: 401, counted toward lockout
+ *   3. lockout                    6. success: lockout count cleared
+ * Both routes draw on one budget because the keys do not name the route.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/ip.h"
+#include "core/log.h"
+#include "guard/guard.h"
+
+/* user_by_email's own column, after the user row. */
+enum { USER_BY_EMAIL_PASSWORD_HASH = USER_NCOLS };
+
+static const struct field login_fields[] = {
+	{ "email", F_EMAIL, 0, 0 },
+	{ "password", F_LOGIN_PASSWORD, 0, 0 },
+	{ "code", F_STRING, 1, 16 },
+};
+
+/* One login limit: key "login:<kind>:<value>". */
+static int
+limit(struct request *req, const char *kind, const char *value, long max,
+    const char *email)
+{
+	char key[300];
+
+	snprintf(key, sizeof key, "login:%s:%s", kind, value);
+	return rate_limit_enforce(req, key, max, cfg.login_window, kind, email,
+	    "Too many login attempts. Try again later.");
+}
+
+/* Upgrades a hash made with weaker settings than configured; best effort:
+ * the login stands if it fails. */
+static void
+rehash(struct request *req, const struct user *u, const char *pw, size_t len)
+{
+	char h[PW_HASH_MAX];
+	PGresult *r;
+
+	if (!password_needs_rehash(u->password_hash) ||
+	    password_hash(pw, len, h) < 0)
+		return;
+	if (db_exec(req->arena, STMT_user_rehash, &r, DB_TEXT(u->id),
+	    DB_TEXT(h), DB_TEXT(u->password_hash)) == DB_OK &&
+	    strcmp(PQcmdTuples(r), "1") == 0)
+		log_event("info", "password_rehashed", LF_S("userId", u->id));
+	crypto_wipe(h, sizeof h);
+}
+
+int
+login_attempt(struct request *req, struct user *u)
+{
+	struct field_value v[3];
+	struct limit_result lim;
+	const char *email, *stored = NULL;
+	char ipkey[IP_TEXT_MAX];
+	enum db_status st;
+	PGresult *r;
+	int found, ok, locked = 0;
+
+	if (body_validate(req, login_fields, 3, v) < 0)
+		return -1;
+	email = v[0].str;
+
+	/* 1. Per-IP limit; 2. per-email limit. */
+	if (limit(req, "ip", ip_limit_key(req->ip, ipkey), cfg.login_ip_limit,
+	    email) < 0 ||
+	    limit(req, "email", email, cfg.login_email_limit, email) < 0)
+		return -1;
+
+	/* 3. Lockout. */
+	if ((st = lockout_check(req, email, &lim)) != DB_OK)
+		goto dberr;
+	if (!lim.allowed) {
+		log_event("warning", "login_locked", LF_S("email", email),
+		    LF_S("ip", req->ip));
+		respond_too_many(req, lim.retry_after_ms,
+		    "Account temporarily locked. Try again later.");
+		return -1;
+	}
+
+	/* 4. One full hash whether or not the user exists. */
+	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
+	    DB_TEXT(email))) != DB_OK)
+		goto dberr;
+	found = PQntuples(r) == 1;
+	if (found)
+		stored = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	ok = password_verify(v[1].str, v[1].len, stored);
+
+	/* 5. Failure. */
+	if (!found || !ok) {
+		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
+			goto dberr;
+		log_event("info", "login_failed", LF_S("email", email),
+		    LF_S("ip", req->ip), LF_S("locked", locked ? "yes" : NULL));
+		respond_error(req, 401, "Invalid email or password");
+		return -1;
+	}
+
+	user_from_row(req, r, 0, u);
+
+	/* Two-factor users need a code.  Verifying one arrives with the
+	 * two-factor routes; until then none is accepted (fail closed), and a
+	 * code counts as a failed attempt like a wrong password. */
+	if (u->two_factor_enabled) {
+		if (!v[2].present) {
+			log_event("info", "twofa_required", LF_S("userId", u->id),
+			    LF_S("email", email), LF_S("ip", req->ip));
+			respond_json(req, 401,
+			    J_STR("error", "Two-factor code required"),
+			    J_BOOL("twoFactorRequired", 1));
+			return -1;
+		}
+		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
+			goto dberr;
+		log_event("warning", "twofa_failed", LF_S("userId", u->id),
+		    LF_S("email", email), LF_S("ip", req->ip));
+		respond_error(req, 401, "Invalid two-factor code");
+		return -1;
+	}
+
+	/* 6. Success. */
+	u->password_hash = stored;
+	req->user_id_for_log = u->id;
+	if ((st = lockout_clear(req, email)) != DB_OK)
+		goto dberr;
+	rehash(req, u, v[1].str, v[1].len);
+	log_event("info", "login_success", LF_S("userId", u->id),
+	    LF_S("email", email), LF_S("ip", req->ip));
+	return 0;
+dberr:
+	respond_db_error(req, st, "login");
+	return -1;
+}

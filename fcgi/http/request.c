@@ -1,0 +1,239 @@
+/*
+ * http/request.c -- the request as the web server hands it over: CGI
+ * parameters, cookies, the query string and the body.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/ip.h"
+#include "core/utf8.h"
+#include "http/http.h"
+
+#define USER_AGENT_MAX 256
+
+static const char *
+param(struct request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi->envp);
+}
+
+const char *
+request_header(struct request *req, const char *cgi_name)
+{
+	return param(req, cgi_name);
+}
+
+/* A copy of s that is valid UTF-8 without control characters, at most max
+ * bytes: safe to store and log. */
+static const char *
+sanitize(struct arena *a, const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+	char *out;
+
+	if (n > max)
+		n = max;
+	while (n > 0 && !utf8_valid(s, n)) /* cut a split sequence */
+		n--;
+	if ((out = arena_strndup(a, s, n)) == NULL)
+		return "";
+	for (i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
+	return out;
+}
+
+int
+request_init(struct request *req, FCGX_Request *fr, struct arena *a)
+{
+	const char *v, *pi, *sn;
+	char *end, ip[IP_TEXT_MAX];
+	long n;
+
+	memset(req, 0, sizeof *req);
+	req->fcgi = fr;
+	req->arena = a;
+	req->status = 0;
+	v = param(req, "REQUEST_METHOD");
+	req->method = (v != NULL && *v != '\0') ? v : "GET";
+	/* Mounted under a prefix the prefix is SCRIPT_NAME and the route is
+	 * PATH_INFO; mounted at the root one of them holds the whole path. */
+	pi = param(req, "PATH_INFO");
+	sn = param(req, "SCRIPT_NAME");
+	if (pi != NULL && *pi != '\0')
+		req->path = pi;
+	else if (sn != NULL && *sn != '\0')
+		req->path = sn;
+	else
+		req->path = "/";
+	v = param(req, "QUERY_STRING");
+	req->query = v != NULL ? v : "";
+	req->content_type = param(req, "CONTENT_TYPE");
+	req->cookie_header = param(req, "HTTP_COOKIE");
+	v = param(req, "HTTP_USER_AGENT");
+	req->user_agent = sanitize(a, v != NULL ? v : "", USER_AGENT_MAX);
+	req->content_length = -1;
+	if ((v = param(req, "CONTENT_LENGTH")) != NULL && *v != '\0') {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		/* Digits only: no sign, no space.  A number past LONG_MAX is
+		 * just too large (413), not malformed. */
+		if (*v < '0' || *v > '9' || *end != '\0')
+			req->content_length = -2;
+		else
+			req->content_length = errno == ERANGE ? LONG_MAX : n;
+	}
+	ip_client(param(req, "REMOTE_ADDR"), param(req, "HTTP_X_FORWARDED_FOR"),
+	    &cfg.proxies, ip);
+	req->ip = arena_strdup(a, ip) ?: "unknown";
+	v = request_cookie(req, "csrf_token");
+	req->csrf_cookie_present = v != NULL && secret_text_valid(v);
+	return 0;
+}
+
+const char *
+request_cookie(struct request *req, const char *name)
+{
+	const char *p = req->cookie_header, *k, *val;
+	size_t nlen = strlen(name), klen, vlen;
+
+	if (p == NULL)
+		return NULL;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		k = p;
+		while (*p != '\0' && *p != '=' && *p != ';')
+			p++;
+		klen = (size_t)(p - k);
+		while (klen > 0 && (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
+			klen--;
+		if (*p != '=') /* a name without a value */
+			continue;
+		val = ++p;
+		while (*p != '\0' && *p != ';')
+			p++;
+		vlen = (size_t)(p - val);
+		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
+			vlen--;
+		while (vlen > 0 && (*val == ' ' || *val == '\t')) {
+			val++;
+			vlen--;
+		}
+		if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+			val++;
+			vlen -= 2;
+		}
+		/* The first cookie of a name wins: browsers send the most
+		 * specific path first. */
+		if (klen == nlen && memcmp(k, name, nlen) == 0)
+			return arena_strndup(req->arena, val, vlen);
+	}
+	return NULL;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into arena memory; NULL on a bad escape or an
+ * encoded NUL. */
+static char *
+pct_decode(struct arena *a, const char *s, size_t n)
+{
+	char *out, *o;
+	size_t i;
+	int h, l;
+
+	if ((out = arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < n; i++) {
+		if (s[i] == '+')
+			*o++ = ' ';
+		else if (s[i] == '%') {
+			if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 ||
+			    (l = hexval(s[i + 2])) < 0 || (h == 0 && l == 0))
+				return NULL;
+			*o++ = (char)(h << 4 | l);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+const char *
+request_query(struct request *req, const char *name)
+{
+	const char *p = req->query, *k, *eq;
+	size_t nlen = strlen(name);
+
+	while (*p != '\0') {
+		k = p;
+		while (*p != '\0' && *p != '&')
+			p++;
+		eq = memchr(k, '=', (size_t)(p - k));
+		if (eq != NULL && (size_t)(eq - k) == nlen &&
+		    memcmp(k, name, nlen) == 0)
+			return pct_decode(req->arena, eq + 1,
+			    (size_t)(p - eq - 1));
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+int
+request_read_body(struct request *req)
+{
+	long want = req->content_length;
+	char *buf;
+	int got, n;
+
+	if (want == -2) {
+		respond_error(req, 400, "Invalid Content-Length");
+		return -1;
+	}
+	if (want > cfg.max_body_bytes) {
+		respond_error(req, 413, "Request body too large");
+		return -1;
+	}
+	if (want <= 0) {
+		req->body = "";
+		req->body_len = 0;
+		return 0;
+	}
+	if ((buf = arena_alloc(req->arena, (size_t)want + 1)) == NULL) {
+		respond_internal(req, "body allocation");
+		return -1;
+	}
+	for (got = 0; got < want; got += n) {
+		n = FCGX_GetStr(buf + got, (int)(want - got), req->fcgi->in);
+		if (n <= 0)
+			break;
+	}
+	if (got != want) {
+		respond_error(req, 400, "Incomplete request body");
+		return -1;
+	}
+	buf[got] = '\0';
+	req->body = buf;
+	req->body_len = (size_t)got;
+	return 0;
+}

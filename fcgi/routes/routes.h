@@ -1,0 +1,29 @@
+/*
+ * routes/routes.h -- the route handlers, one file per URL group, and the
+ * table that dispatches to them (table.c).
+ *
+ * A handler reads like the contract: call the defense, check the result,
+ * return early.  Each answers exactly once.
+ */
+#ifndef ROUTES_ROUTES_H
+#define ROUTES_ROUTES_H
+
+#include "http/http.h"
+
+/* Matches req against the table, runs the shared checks, then the
+ * handler.  Always answers. */
+void routes_dispatch(struct request *);
+
+/* health.c */
+void route_health(struct request *);
+/* account.c: the user's own account */
+void route_signup(struct request *);
+void route_login(struct request *);
+void route_logout(struct request *);
+void route_me(struct request *);
+/* admin.c: /users */
+void route_users_list(struct request *);
+void route_users_delete(struct request *);
+void route_users_unlock(struct request *);
+
+#endif

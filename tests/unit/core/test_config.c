@@ -1,0 +1,353 @@
+/*
+ * test_config.c -- config_load from the environment and BULWARK_CONFIG.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "tap.h"
+
+#define SECRET32 "0123456789abcdef0123456789abcdef"
+#define SECRET31 "0123456789abcdef0123456789abcde"
+
+static const char *keys[] = {
+	"BULWARK_CONFIG", "DATABASE_URL", "BULWARK_JWT_SECRET",
+	"BULWARK_JWT_SECRET_FILE", "BULWARK_LOG_FILE", "BULWARK_MAX_BODY_BYTES",
+	"BULWARK_COOKIE_SECURE", "BULWARK_SESSION_TTL", "BULWARK_PASSWORD_HASH",
+	"BULWARK_PASSWORD_COST", "BULWARK_LOGIN_IP_LIMIT",
+	"BULWARK_LOGIN_EMAIL_LIMIT", "BULWARK_LOGIN_WINDOW",
+	"BULWARK_LOCKOUT_THRESHOLD", "BULWARK_LOCKOUT_SECONDS",
+	"BULWARK_TRUSTED_PROXIES",
+};
+
+static char err[512];
+static char tmpfiles[8][64];
+static int ntmp;
+
+extern char **environ;
+
+/* Unsets the known keys and any other BULWARK_* the caller's environment
+ * may carry, so the defaults are really the defaults. */
+static void
+clear_env(void)
+{
+	char name[256];
+	size_t i, n;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		unsetenv(keys[i]);
+	for (i = 0; environ[i] != NULL;) {
+		n = strcspn(environ[i], "=");
+		if (strncmp(environ[i], "BULWARK_", 8) == 0 && n < sizeof name) {
+			memcpy(name, environ[i], n);
+			name[n] = '\0';
+			unsetenv(name);
+			i = 0; /* environ changed: start again */
+		} else
+			i++;
+	}
+}
+
+/* A fresh temporary file holding text; its name (static storage). */
+static const char *
+temp_file(const char *text)
+{
+	char *path = tmpfiles[ntmp++];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof tmpfiles[0], "/tmp/bulwark-test-cfg.XXXXXX");
+	if ((fd = mkstemp(path)) < 0 || (f = fdopen(fd, "w")) == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int
+load(int need_secret)
+{
+	memset(err, 0, sizeof err);
+	return config_load(need_secret, err, sizeof err);
+}
+
+/* Loads with one variable set (plus a valid secret) and expects a failure
+ * whose message names the key. */
+static void
+bad_number(const char *key, const char *val)
+{
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv(key, val, 1);
+	ok(load(1) == -1 && strstr(err, key) != NULL,
+	    "%s=%s rejected, message names the key (%s)", key, val, err);
+}
+
+static void
+good_number(const char *key, const char *val, const long *field, long want)
+{
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv(key, val, 1);
+	ok(load(1) == 0 && *field == want, "%s=%s accepted (%s)", key, val,
+	    err);
+}
+
+static void
+test_secret(void)
+{
+	const char *f;
+
+	clear_env();
+	ok(load(1) == -1, "no JWT secret, need_secret=1: refused");
+	ok(strstr(err, "BULWARK_JWT_SECRET") != NULL,
+	    "  the message names BULWARK_JWT_SECRET (%s)", err);
+	ok(load(0) == 0 && cfg.jwt_secret == NULL && cfg.jwt_secret_len == 0,
+	    "no JWT secret, need_secret=0: loads without one");
+
+	setenv("BULWARK_JWT_SECRET", SECRET31, 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_JWT_SECRET") != NULL &&
+	    strstr(err, "32") != NULL, "31-byte secret rejected (%s)", err);
+	ok(load(0) == -1, "31-byte secret rejected even when not required");
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == 0, "32-byte secret accepted");
+	ok(cfg.jwt_secret != NULL && cfg.jwt_secret_len == 32 &&
+	    memcmp(cfg.jwt_secret, SECRET32, 32) == 0, "  and stored as given");
+	setenv("BULWARK_JWT_SECRET", "", 1);
+	ok(load(1) == -1, "an empty BULWARK_JWT_SECRET counts as unset");
+
+	clear_env();
+	f = temp_file(SECRET32 "\n");
+	setenv("BULWARK_JWT_SECRET_FILE", f, 1);
+	ok(load(1) == 0, "BULWARK_JWT_SECRET_FILE with 32 bytes + newline (%s)",
+	    err);
+	ok(cfg.jwt_secret_len == 32 && cfg.jwt_secret != NULL &&
+	    memcmp(cfg.jwt_secret, SECRET32, 33) == 0,
+	    "  trailing newline stripped (len %zu)", cfg.jwt_secret_len);
+	f = temp_file(SECRET32 "\r\n\n");
+	setenv("BULWARK_JWT_SECRET_FILE", f, 1);
+	ok(load(1) == 0 && cfg.jwt_secret_len == 32,
+	    "  CR LF and extra blank lines stripped too");
+	f = temp_file(SECRET31 "\n");
+	setenv("BULWARK_JWT_SECRET_FILE", f, 1);
+	ok(load(1) == -1, "a secret file with 31 bytes + newline is rejected");
+	setenv("BULWARK_JWT_SECRET_FILE", "/nonexistent/bulwark-secret", 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_JWT_SECRET_FILE") != NULL,
+	    "a missing secret file fails naming the key (%s)", err);
+	setenv("BULWARK_JWT_SECRET", "ZYXWVUTSRQPONMLKJIHGFEDCBA987654", 1);
+	ok(load(1) == 0 && memcmp(cfg.jwt_secret, "ZYXW", 4) == 0,
+	    "BULWARK_JWT_SECRET wins over BULWARK_JWT_SECRET_FILE");
+}
+
+static void
+test_defaults(void)
+{
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == 0, "defaults load (%s)", err);
+	ok(cfg.max_body_bytes == 65536, "max_body_bytes 65536 (%ld)",
+	    cfg.max_body_bytes);
+	ok(cfg.cookie_secure == 1, "cookie_secure 1");
+	ok(cfg.session_ttl == 86400, "session_ttl 86400 (%ld)", cfg.session_ttl);
+	ok(cfg.login_ip_limit == 20 && cfg.login_email_limit == 5 &&
+	    cfg.login_window == 60, "login limits 20/5/60 (%ld/%ld/%ld)",
+	    cfg.login_ip_limit, cfg.login_email_limit, cfg.login_window);
+	ok(cfg.lockout_threshold == 10 && cfg.lockout_seconds == 900,
+	    "lockout 10/900 (%ld/%ld)", cfg.lockout_threshold,
+	    cfg.lockout_seconds);
+	ok(cfg.pw_algo == PW_YESCRYPT && cfg.pw_cost == 5,
+	    "yescrypt, cost 5 (%d, %ld)", (int)cfg.pw_algo, cfg.pw_cost);
+	ok(cfg.database_url == NULL && cfg.log_file == NULL &&
+	    cfg.trusted_proxies == NULL && cfg.config_file == NULL,
+	    "optional strings unset");
+
+	setenv("DATABASE_URL", "postgresql:///bulwark", 1);
+	setenv("BULWARK_LOG_FILE", "/var/log/bulwark.log", 1);
+	setenv("BULWARK_TRUSTED_PROXIES", "10.0.0.0/8", 1);
+	ok(load(1) == 0 && cfg.database_url != NULL &&
+	    strcmp(cfg.database_url, "postgresql:///bulwark") == 0 &&
+	    cfg.log_file != NULL &&
+	    strcmp(cfg.log_file, "/var/log/bulwark.log") == 0 &&
+	    cfg.trusted_proxies != NULL &&
+	    strcmp(cfg.trusted_proxies, "10.0.0.0/8") == 0,
+	    "DATABASE_URL, BULWARK_LOG_FILE, BULWARK_TRUSTED_PROXIES copied");
+}
+
+static void
+test_numbers(void)
+{
+	bad_number("BULWARK_MAX_BODY_BYTES", "abc");
+	bad_number("BULWARK_MAX_BODY_BYTES", "-1");
+	bad_number("BULWARK_MAX_BODY_BYTES", "-65536");
+	bad_number("BULWARK_MAX_BODY_BYTES", "99999999999999999999999");
+	bad_number("BULWARK_MAX_BODY_BYTES", "16777217");
+	bad_number("BULWARK_MAX_BODY_BYTES", "1023");
+	bad_number("BULWARK_MAX_BODY_BYTES", "12abc");
+	bad_number("BULWARK_MAX_BODY_BYTES", "1e6");
+	good_number("BULWARK_MAX_BODY_BYTES", "1024", &cfg.max_body_bytes, 1024);
+	good_number("BULWARK_MAX_BODY_BYTES", "16777216", &cfg.max_body_bytes,
+	    16777216);
+	good_number("BULWARK_MAX_BODY_BYTES", "", &cfg.max_body_bytes, 65536);
+	bad_number("BULWARK_COOKIE_SECURE", "2");
+	bad_number("BULWARK_COOKIE_SECURE", "yes");
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_COOKIE_SECURE", "0", 1);
+	ok(load(1) == 0 && cfg.cookie_secure == 0, "BULWARK_COOKIE_SECURE=0");
+	bad_number("BULWARK_SESSION_TTL", "59");
+	bad_number("BULWARK_LOGIN_IP_LIMIT", "0");
+	bad_number("BULWARK_LOGIN_EMAIL_LIMIT", "-3");
+	bad_number("BULWARK_LOGIN_WINDOW", "86401");
+	bad_number("BULWARK_LOCKOUT_THRESHOLD", "x");
+	bad_number("BULWARK_LOCKOUT_SECONDS", "2592001");
+	good_number("BULWARK_LOGIN_WINDOW", "86400", &cfg.login_window, 86400);
+	good_number("BULWARK_LOCKOUT_SECONDS", "1", &cfg.lockout_seconds, 1);
+
+	/* A failed load leaves cfg as it was. */
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_MAX_BODY_BYTES", "2048", 1);
+	ok(load(1) == 0 && cfg.max_body_bytes == 2048, "load with 2048");
+	setenv("BULWARK_MAX_BODY_BYTES", "4096", 1);
+	setenv("BULWARK_LOGIN_WINDOW", "0", 1);
+	ok(load(1) == -1, "a later load with a bad value fails");
+	ok(cfg.max_body_bytes == 2048 && cfg.login_window == 60,
+	    "  and leaves cfg untouched (%ld)", cfg.max_body_bytes);
+}
+
+static void
+test_file(void)
+{
+	const char *f;
+
+	clear_env();
+	f = temp_file(
+	    "# Bulwark configuration\n"
+	    "\n"
+	    "BULWARK_JWT_SECRET=" SECRET32 "\n"
+	    "   # an indented comment\n"
+	    "  BULWARK_MAX_BODY_BYTES = 2048  \n"
+	    "\t\n"
+	    "BULWARK_LOGIN_WINDOW=120\r\n"
+	    "DATABASE_URL=host=/tmp dbname=x\n"
+	    "BULWARK_LOCKOUT_SECONDS=100\n"
+	    "BULWARK_LOCKOUT_SECONDS=200\n"
+	    "BULWARK_SESSION_TTL=3600");
+	setenv("BULWARK_CONFIG", f, 1);
+	ok(load(1) == 0, "BULWARK_CONFIG with comments, blank lines, spaces, "
+	    "CRLF and no final newline loads (%s)", err);
+	ok(cfg.jwt_secret_len == 32, "  secret from the file");
+	ok(cfg.max_body_bytes == 2048, "  spaces around '=' trimmed (%ld)",
+	    cfg.max_body_bytes);
+	ok(cfg.login_window == 120, "  CRLF line read (%ld)", cfg.login_window);
+	ok(cfg.database_url != NULL &&
+	    strcmp(cfg.database_url, "host=/tmp dbname=x") == 0,
+	    "  value split at the first '=' only (%s)",
+	    cfg.database_url ? cfg.database_url : "(null)");
+	ok(cfg.lockout_seconds == 200, "  the last line for a key wins (%ld)",
+	    cfg.lockout_seconds);
+	ok(cfg.session_ttl == 3600, "  the last line without a newline counts");
+	ok(cfg.config_file != NULL && strcmp(cfg.config_file, f) == 0,
+	    "  config_file records the path");
+	is_str(config_get("BULWARK_LOGIN_WINDOW"), "120",
+	    "config_get reads a file key");
+	is_str(config_get("BULWARK_NOT_A_KEY"), NULL,
+	    "config_get of an unknown key: NULL");
+
+	setenv("BULWARK_MAX_BODY_BYTES", "4096", 1);
+	ok(load(1) == 0 && cfg.max_body_bytes == 4096,
+	    "the environment wins over the file (%ld)", cfg.max_body_bytes);
+	is_str(config_get("BULWARK_MAX_BODY_BYTES"), "4096",
+	    "  config_get too");
+	unsetenv("BULWARK_MAX_BODY_BYTES");
+
+	f = temp_file("BULWARK_JWT_SECRET=" SECRET32 "\nNOT A KEY VALUE LINE\n");
+	setenv("BULWARK_CONFIG", f, 1);
+	ok(load(1) == -1 && strstr(err, f) != NULL && strstr(err, ":2") != NULL,
+	    "a line without '=' is rejected, with file and line (%s)", err);
+	ok(cfg.max_body_bytes == 4096 && cfg.login_window == 120,
+	    "  cfg kept from the last good load (%ld)", cfg.max_body_bytes);
+
+	f = temp_file("BULWARK_MAX_BODY_BYTES=12x\n");
+	setenv("BULWARK_CONFIG", f, 1);
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_MAX_BODY_BYTES") != NULL,
+	    "a bad number in the file fails naming the key (%s)", err);
+	unsetenv("BULWARK_JWT_SECRET");
+
+	setenv("BULWARK_CONFIG", "/nonexistent/bulwark.conf", 1);
+	ok(load(0) == -1 && strstr(err, "BULWARK_CONFIG") != NULL,
+	    "a missing config file fails naming BULWARK_CONFIG (%s)", err);
+	clear_env();
+}
+
+static void
+test_password_hash(void)
+{
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_PASSWORD_HASH", "bcrypt", 1);
+	ok(load(1) == 0 && cfg.pw_algo == PW_BCRYPT && cfg.pw_cost == 12,
+	    "bcrypt, default cost 12 (%ld)", cfg.pw_cost);
+	setenv("BULWARK_PASSWORD_COST", "9", 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_PASSWORD_COST") != NULL,
+	    "bcrypt cost 9 rejected (%s)", err);
+	setenv("BULWARK_PASSWORD_COST", "10", 1);
+	ok(load(1) == 0 && cfg.pw_algo == PW_BCRYPT && cfg.pw_cost == 10,
+	    "bcrypt cost 10 accepted");
+	setenv("BULWARK_PASSWORD_COST", "32", 1);
+	ok(load(1) == -1, "bcrypt cost 32 rejected");
+	setenv("BULWARK_PASSWORD_HASH", "yescrypt", 1);
+	setenv("BULWARK_PASSWORD_COST", "12", 1);
+	ok(load(1) == -1, "yescrypt cost 12 rejected");
+	setenv("BULWARK_PASSWORD_COST", "1", 1);
+	ok(load(1) == 0 && cfg.pw_algo == PW_YESCRYPT && cfg.pw_cost == 1,
+	    "yescrypt cost 1 accepted");
+	setenv("BULWARK_PASSWORD_COST", "0", 1);
+	ok(load(1) == -1, "yescrypt cost 0 rejected");
+	setenv("BULWARK_PASSWORD_HASH", "md5", 1);
+	unsetenv("BULWARK_PASSWORD_COST");
+	ok(load(1) == -1 && strstr(err, "BULWARK_PASSWORD_HASH") != NULL,
+	    "an unknown algorithm is rejected (%s)", err);
+	clear_env();
+}
+
+/* A bad proxy list refuses the whole configuration and keeps the one in
+ * force, addresses included (a refused SIGHUP reload). */
+static void
+test_proxies_atomic(void)
+{
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_TRUSTED_PROXIES", "10.0.0.0/8", 1);
+	setenv("BULWARK_LOGIN_IP_LIMIT", "7", 1);
+	ok(load(1) == 0, "a good proxy list loads (%s)", err);
+	setenv("BULWARK_TRUSTED_PROXIES", "192.168.0.0/16, nonsense", 1);
+	setenv("BULWARK_LOGIN_IP_LIMIT", "9", 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_TRUSTED_PROXIES") != NULL,
+	    "a bad proxy list is refused, message names the key (%s)", err);
+	ok(cfg.login_ip_limit == 7 && cfg.trusted_proxies != NULL &&
+	    strcmp(cfg.trusted_proxies, "10.0.0.0/8") == 0,
+	    "the configuration in force is kept whole");
+	ok(cfg.proxies.n == 1 && cfg.proxies.cidr[0].bits == 8 &&
+	    cfg.proxies.cidr[0].addr[0] == 10,
+	    "  the parsed proxy list with it (%zu entries)", cfg.proxies.n);
+	clear_env();
+}
+
+int
+main(void)
+{
+	int i;
+
+	test_secret();
+	test_defaults();
+	test_numbers();
+	test_file();
+	test_password_hash();
+	test_proxies_atomic();
+	for (i = 0; i < ntmp; i++)
+		unlink(tmpfiles[i]);
+	return done_testing();
+}
