@@ -1,68 +1,116 @@
 #!/usr/bin/env bash
-# deploy/dev-run.sh -- `make run`: a throwaway PostgreSQL cluster under var/,
-# migrations, development seed users, a worker pool and lighttpd on
-# http://localhost:3000, in the foreground.  Ctrl-C stops everything.
+# deploy/dev-run.sh -- `make run`: a development PostgreSQL cluster (kept
+# across runs, see below), migrations, development seed users, a worker pool
+# and lighttpd on http://localhost:3000, in the foreground.  Ctrl-C stops
+# everything.
+#
+# Where the cluster lives (deploy/pg-cluster.sh runs it):
+#   as a normal user  var/pg in the clone, run by that user;
+#   as root           /var/tmp/bulwark-dev-0-<hash of the clone's path>/, run
+#                     by `postgres` (PostgreSQL refuses root), which need not
+#                     be able to enter the clone: a mode-700 /root works.
+#                     One directory per clone, kept across runs and reboots.
+# Everything else (the JWT secret, lighttpd's configuration, the pool's
+# socket) stays in the clone's var/; lighttpd and the pool run as the caller.
+#
+# Environment:
+#   BULWARK_BIN         the binary (default build/bulwark)
+#   PORT                lighttpd's port (default 3000); BIND its address
+#                       (default 127.0.0.1)
+#   WORKERS             worker processes (default 4)
+#   BULWARK_DEV_PGPORT  the cluster's port, which only names its socket
+#                       (default 54329)
+#   BULWARK_DEV_PGDIR   the cluster's directory instead of the above (as root:
+#                       one `postgres` can reach)
+#   PGBIN               PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+#   BULWARK_LOG_FILE    passed on to the program
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
+ROOT=$(pwd -P)
 BIN=${BULWARK_BIN:-$ROOT/build/bulwark}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 PORT=${PORT:-3000}
-PGPORT=${BULWARK_DEV_PGPORT:-54329}
 VAR=$ROOT/var
-PGDATA=$VAR/pg
-PGBIN=/usr/lib/postgresql/15/bin
 
-mkdir -p "$VAR/run" "$VAR/www/static"
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+PGC_NAME=dev-run
+# shellcheck source=SCRIPTDIR/pg-cluster.sh
+. deploy/pg-cluster.sh
+
+die() {
+  echo "dev-run: $*" >&2
+  exit 1
 }
 
-if [ "$(id -u)" = 0 ]; then
-  # PostgreSQL refuses to run as root: the cluster belongs to `postgres`,
-  # which must be able to reach var/.
-  if ! runuser -u postgres -- test -x "$VAR"; then
-    echo "dev-run: user postgres cannot enter $VAR; clone the repository" \
-         "somewhere it can (e.g. /srv or /opt)" >&2
-    exit 1
-  fi
-  mkdir -p "$PGDATA"; chown postgres: "$PGDATA"; chmod 700 "$PGDATA"
+PGC_PORT=${BULWARK_DEV_PGPORT:-54329}
+PGC_TIMEOUT=60
+if [ -n "${BULWARK_DEV_PGDIR:-}" ]; then
+  PGC_DIR=$BULWARK_DEV_PGDIR
+  case $PGC_DIR in /*) ;; *) PGC_DIR=$ROOT/$PGC_DIR ;; esac
+elif [ "$(id -u)" = 0 ]; then
+  PGC_DIR=/var/tmp/bulwark-dev-$(id -u)-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+else
+  PGC_DIR=$VAR/pg
 fi
+# One directory: the data directory, the socket and the server log.
+PGC_DATA=$PGC_DIR
+PGC_LOG=$PGC_DIR/server.log
 
-if [ ! -f "$PGDATA/PG_VERSION" ]; then
-  as_pg "$PGBIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 --locale=C >/dev/null
+[ -x "$BIN" ] || die "$BIN is not an executable (run make first)"
+pgc_require || exit 1
+mkdir -p "$VAR/run" "$VAR/www/static"
+pgc_prepare_dir || die "set BULWARK_DEV_PGDIR to a directory of its own for the cluster"
+if [ "$(id -u)" = 0 ] && [ -z "${BULWARK_DEV_PGDIR:-}" ] && [ -f "$VAR/pg/PG_VERSION" ]; then
+  echo "dev-run: $VAR/pg is an older development cluster, no longer used as root" \
+       "(remove it with rm -rf $VAR/pg)" >&2
 fi
-as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
-  -o "-c listen_addresses='' -k $PGDATA -p $PGPORT" start >/dev/null
+if pgc_running; then
+  stop="$PGBIN/pg_ctl -D $PGC_DATA stop"
+  [ "$(id -u)" = 0 ] && stop="runuser -u postgres -- $stop"
+  die "PostgreSQL already runs on $PGC_DATA (another make run of this clone?);" \
+      "to stop it: $stop"
+fi
+where="PostgreSQL cluster in $PGC_DIR"
+if [ "$(id -u)" = 0 ] && [ -z "${BULWARK_DEV_PGDIR:-}" ]; then
+  where="$where (this clone's, outside it: run by user postgres)"
+fi
+if [ ! -f "$PGC_DATA/PG_VERSION" ]; then
+  echo "dev-run: new $where"
+  pgc_initdb || die "initdb failed"
+else
+  echo "dev-run: $where, kept across runs (remove it to start afresh)"
+fi
+pgc_configure || die "cannot write the PostgreSQL settings"
 
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+  set +e
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  pgc_stop         # only what pgc_start started
   echo "stopped."
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-psql_su() { as_pg psql -X -q -h "$PGDATA" -p "$PGPORT" -U postgres -d postgres "$@"; }
-psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname='bulwark'" | grep -q 1 \
-  || psql_su -c "CREATE ROLE bulwark LOGIN"
-psql_su -tAc "SELECT 1 FROM pg_database WHERE datname='bulwark'" | grep -q 1 \
-  || psql_su -c "CREATE DATABASE bulwark OWNER bulwark"
+pgc_start || { pgc_log_tail; exit 1; }
+pgc_create_db || die "could not create role and database bulwark"
 
-export DATABASE_URL="postgresql:///bulwark?host=$PGDATA&port=$PGPORT&user=bulwark"
+DATABASE_URL=$(pgc_database_url)
+export DATABASE_URL
 if [ ! -s "$VAR/jwt_secret" ]; then
   (umask 077; head -c 48 /dev/urandom | base64 > "$VAR/jwt_secret")
 fi
+chmod 600 "$VAR/jwt_secret"        # readable by its owner alone
 export BULWARK_JWT_SECRET_FILE=$VAR/jwt_secret
 export BULWARK_COOKIE_SECURE=0     # plain http on localhost only
 export BULWARK_LOG_FILE=${BULWARK_LOG_FILE:-}
 
 "$BIN" migrate
 seed() {
-  if ! psql_su -d bulwark -tAc "SELECT 1 FROM bulwark.users WHERE email='$1'" | grep -q 1; then
-    printf '%s\n' "$2" | "$BIN" user add --email "$1" $3
+  if [ "$(pgc_psql -d bulwark -tAc "SELECT 1 FROM bulwark.users WHERE email='$1'")" != 1 ]; then
+    printf '%s\n' "$2" | "$BIN" user add --email "$1" ${3:+"$3"}
   fi
 }
 seed admin@example.com admin123 --admin
@@ -74,9 +122,11 @@ sed -e "s|@BIND@|${BIND:-127.0.0.1}|" -e "s|@PORT@|$PORT|" \
     -e "s|@SOCKET@|$VAR/run/bulwark.sock|" \
     deploy/lighttpd-dev.conf.in > "$VAR/run/lighttpd.conf"
 
+rm -f "$VAR/run/bulwark.sock"
 "$BIN" serve --listen "$VAR/run/bulwark.sock" --workers "${WORKERS:-4}" &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$VAR/run/bulwark.sock" ] && break; sleep 0.1; done
+[ -S "$VAR/run/bulwark.sock" ] || die "the worker pool did not create $VAR/run/bulwark.sock"
 lighttpd -D -f "$VAR/run/lighttpd.conf" &
 pids+=($!)
 

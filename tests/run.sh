@@ -13,6 +13,7 @@
 #
 # Works as root (PostgreSQL then runs as the `postgres` user) and as a normal
 # user. Everything lives in one mktemp directory removed by the EXIT trap.
+# The cluster's functions are deploy/pg-cluster.sh's.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +24,9 @@ case $BULWARK_BIN in
 /*) ;;
 *) BULWARK_BIN=$root/$BULWARK_BIN ;;
 esac
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGC_NAME=run.sh
+# shellcheck source=SCRIPTDIR/../deploy/pg-cluster.sh
+. "$root/deploy/pg-cluster.sh"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() {
@@ -32,42 +35,21 @@ die() {
 }
 
 [ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
-for t in "$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/postgres" "$PGBIN/psql" "$PGBIN/pg_dump"; do
-	[ -x "$t" ] || die "missing $t (install postgresql-15)"
-done
+pgc_require pg_dump || exit 2
 for t in lighttpd spawn-fcgi prove perl; do
 	command -v "$t" >/dev/null || die "missing $t"
 done
 
-if [ "$(id -u)" = 0 ]; then
-	id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' user to run the cluster"
-	as_pg() {
-		# PostgreSQL refuses to run as root. Start it from a directory postgres
-		# can enter, whatever the clone's location.
-		(cd / && if command -v runuser >/dev/null; then
-			runuser -u postgres -- "$@"
-		else
-			su postgres -s /bin/sh -c '"$0" "$@"' -- "$@"
-		fi)
-	}
-else
-	as_pg() { "$@"; }
-fi
-
 dir=$(mktemp -d /tmp/bulwark-test.XXXXXX)
 chmod 755 "$dir"
-pgdir=$dir/pg
-pgdata=$pgdir/data
-pgsock=$pgdir
-pglog=$pgdir/postgres.log
-pgport=$((20000 + RANDOM % 30000))
-pg_started=0
+# The cluster's directory is also the socket directory (mode 700: trust
+# authentication is safe only while no other local user can reach the socket).
+PGC_DIR=$dir/pg
+PGC_DATA=$PGC_DIR/data
+PGC_LOG=$PGC_DIR/postgres.log
+PGC_PORT=$((20000 + RANDOM % 30000))
+PGC_TIMEOUT=30
 phase=setup
-mkdir -p "$pgdir"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdir"; fi
-# The socket directory: trust authentication is safe only while no other
-# local user can reach the socket.
-chmod 700 "$pgdir"
 
 # Kill every process a test started and left behind. BulwarkTest.pm gives each
 # lighttpd, spawn-fcgi worker and pool master the environment entry
@@ -97,13 +79,9 @@ cleanup() {
 		done
 		kill_test_processes KILL
 	fi
-	if [ "$pg_started" = 1 ]; then
-		as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-			as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
-	fi
-	if [ "$rc" != 0 ] && [ "$phase" = setup ] && [ -s "$pglog" ]; then
-		say "last lines of the PostgreSQL log:"
-		tail -n 20 "$pglog" >&2
+	pgc_stop
+	if [ "$rc" != 0 ] && [ "$phase" = setup ]; then
+		pgc_log_tail 20
 	fi
 	if [ "${BULWARK_TEST_KEEP:-0}" = 1 ]; then
 		say "kept $dir"
@@ -117,40 +95,28 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- PostgreSQL -------------------------------------------------------------
-say "cluster in $pgdata, socket $pgsock port $pgport"
-as_pg "$PGBIN/initdb" -D "$pgdata" -A trust -U postgres -E UTF8 --locale=C --no-sync \
-	>"$pgdir/initdb.log" 2>&1 || {
-	cat "$pgdir/initdb.log" >&2
-	die "initdb failed"
-}
-cat >>"$pgdata/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$pgsock'
-port = $pgport
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_connections = 100
-log_min_messages = warning
-EOF
-# Settings live in postgresql.conf, so pg_start in the tests is a plain
-# `pg_ctl start`.
-as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$pglog" -w -t 30 start >/dev/null ||
-	die "PostgreSQL did not start (see $pglog)"
-pg_started=1
+say "cluster in $PGC_DATA, socket $PGC_DIR port $PGC_PORT"
+pgc_prepare_dir || die "cannot prepare $PGC_DIR"
+pgc_initdb --no-sync || die "initdb failed"
+# The settings live in the cluster's configuration, so pg_start in the tests
+# is a plain `pg_ctl start`.
+pgc_configure "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
+	"max_connections = 100" "log_min_messages = warning" ||
+	die "cannot write the PostgreSQL settings"
+pgc_start || die "PostgreSQL did not start (see $PGC_LOG)"
 
-psql_super() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgsock" -p "$pgport" -U postgres "$@"; }
-psql_super -d postgres -c "CREATE ROLE bulwark LOGIN" -c "CREATE DATABASE bulwark OWNER bulwark" ||
-	die "could not create role and database"
+psql_super() { pgc_psql "$@"; }
+pgc_create_db || die "could not create role and database"
 
-export PGHOST=$pgsock PGPORT=$pgport
-export DATABASE_URL="postgresql:///bulwark?host=$pgsock&port=$pgport&user=bulwark"
+export PGHOST=$PGC_DIR PGPORT=$PGC_PORT
+DATABASE_URL=$(pgc_database_url)
+export DATABASE_URL
 export BULWARK_BIN
 export BULWARK_TEST_DIR=$dir
-export BULWARK_TEST_PGHOST=$pgsock
-export BULWARK_TEST_PGPORT=$pgport
-export BULWARK_TEST_PGDATA=$pgdata
-export BULWARK_TEST_PGLOG=$pglog
+export BULWARK_TEST_PGHOST=$PGC_DIR
+export BULWARK_TEST_PGPORT=$PGC_PORT
+export BULWARK_TEST_PGDATA=$PGC_DATA
+export BULWARK_TEST_PGLOG=$PGC_LOG
 export BULWARK_TEST_PGBIN=$PGBIN
 # Sanitizer builds: spawn-fcgi sends worker stderr to /dev/null, so reports go
 # to files checked after the run.
@@ -181,7 +147,7 @@ schema_state() {
 	fi
 	echo "schema_migrations rows: $count"
 	# \restrict lines carry a random key (pg_dump >= 15.14): not schema.
-	"$PGBIN/pg_dump" -h "$pgsock" -p "$pgport" -U postgres -d bulwark --schema-only --no-comments |
+	"$PGBIN/pg_dump" -h "$PGC_DIR" -p "$PGC_PORT" -U postgres -d bulwark --schema-only --no-comments |
 		grep -v '^\\\(un\)\?restrict '
 }
 

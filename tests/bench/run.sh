@@ -40,7 +40,7 @@
 # Works as root (PostgreSQL then runs as `postgres`; lighttpd, spawn-fcgi and
 # the workers stay root) and as a normal user.  Everything lives in one
 # mktemp directory, removed with every process by the EXIT trap, also on
-# failure or Ctrl-C.
+# failure or Ctrl-C.  The cluster's functions are deploy/pg-cluster.sh's.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -49,7 +49,9 @@ cd "$root"
 BULWARK_BIN=${BULWARK_BIN:-build/bulwark}
 case $BULWARK_BIN in /*) ;; *) BULWARK_BIN=$root/$BULWARK_BIN ;; esac
 CC=${CC:-cc}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGC_NAME=bench
+# shellcheck source=SCRIPTDIR/../../deploy/pg-cluster.sh
+. "$root/deploy/pg-cluster.sh"
 SECS=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
@@ -68,28 +70,19 @@ for v in SECS WARM THREADS CONNS WORKERS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 [ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
-for t in initdb pg_ctl postgres psql; do
-	[ -x "$PGBIN/$t" ] || die "missing $PGBIN/$t (install postgresql-15)"
-done
+pgc_require || die "cannot run a PostgreSQL cluster here (make deps installs PostgreSQL 15)"
 for t in wrk lighttpd spawn-fcgi curl perl pkg-config "$CC"; do
 	command -v "$t" >/dev/null || die "missing $t (make deps installs it)"
 done
 
-if [ "$(id -u)" = 0 ]; then
-	id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' user for the cluster"
-	# PostgreSQL refuses to run as root; start it from a directory postgres
-	# can enter, wherever the clone is.
-	as_pg() { (cd / && runuser -u postgres -- "$@"); }
-else
-	as_pg() { "$@"; }
-fi
-
 dir=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
 chmod 755 "$dir"
-pgdir=$dir/pg
-pgdata=$pgdir/data
-pgport=$((20000 + RANDOM % 30000))
-pg_started=0
+# The cluster's directory is also its socket directory (mode 700).
+PGC_DIR=$dir/pg
+PGC_DATA=$PGC_DIR/data
+PGC_LOG=$PGC_DIR/postgres.log
+PGC_PORT=$((20000 + RANDOM % 30000))
+PGC_TIMEOUT=30
 pids=()     # processes started here, stopped in reverse order
 pk_pids=()  # spawn-fcgi's workers (their parent exits at once)
 wrk_pid=
@@ -136,10 +129,7 @@ cleanup() {
 		kill -KILL $left 2>/dev/null
 	fi
 	wait 2>/dev/null
-	if [ "$pg_started" = 1 ]; then
-		as_pg "$PGBIN/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 ||
-			say "pg_ctl stop failed; see $pgdir/postgres.log"
-	fi
+	pgc_stop || say "pg_ctl stop failed; see $PGC_LOG"
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		say "kept $dir"
 	else
@@ -178,20 +168,16 @@ wait_for() { # wait_for SECONDS COMMAND...: 0 once COMMAND succeeds
 
 # ---- PostgreSQL -------------------------------------------------------------
 say "temporary directory $dir"
-mkdir -p "$pgdir"
-[ "$(id -u)" = 0 ] && chown postgres: "$pgdir"
-chmod 755 "$pgdir"
-as_pg "$PGBIN/initdb" -D "$pgdata" -A trust -U postgres -E UTF8 --locale=C >"$dir/initdb.out" 2>&1 ||
-	{ tail_file "$dir/initdb.out"; die "initdb failed"; }
-as_pg "$PGBIN/pg_ctl" -D "$pgdata" -l "$pgdir/postgres.log" -w -t 30 \
-	-o "-c listen_addresses='' -k $pgdir -p $pgport" start >/dev/null ||
-	{ tail_file "$pgdir/postgres.log"; die "PostgreSQL did not start"; }
-pg_started=1
+pgc_prepare_dir || die "cannot prepare $PGC_DIR"
+pgc_initdb || die "initdb failed"
+pgc_configure || die "cannot write the PostgreSQL settings"
+pgc_start || { tail_file "$PGC_LOG"; die "PostgreSQL did not start"; }
 
-psql_su() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pgport" -U postgres "$@"; }
-psql_su -d postgres -c "CREATE ROLE bulwark LOGIN" -c "CREATE DATABASE bulwark OWNER bulwark" >/dev/null
+psql_su() { pgc_psql "$@"; }
+pgc_create_db >/dev/null || die "could not create role and database"
 
-export DATABASE_URL="postgresql:///bulwark?host=$pgdir&port=$pgport&user=bulwark"
+DATABASE_URL=$(pgc_database_url)
+export DATABASE_URL
 BULWARK_JWT_SECRET=$(head -c 48 /dev/urandom | base64 -w0)
 export BULWARK_JWT_SECRET
 export BULWARK_COOKIE_SECURE=0
@@ -391,7 +377,7 @@ to_ms() {
 # moves far less, so it is reported beside requests/s.
 stack_ns() {
 	local pm p comm ns rest web=0 app=0 db=0
-	pm=$(head -n 1 "$pgdata/postmaster.pid" 2>/dev/null || echo 0)
+	pm=$(head -n 1 "$PGC_DATA/postmaster.pid" 2>/dev/null || echo 0)
 	for p in $(marked_pids) "$pm" $(pgrep -P "$pm" || true); do
 		read -r ns rest <"/proc/$p/schedstat" 2>/dev/null || continue
 		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
@@ -579,7 +565,7 @@ report | tee ${BENCH_OUT:+"$BENCH_OUT"}
 if [ "${BENCH_HOLD:-0}" = 1 ]; then
 	printf '%s\n' "BASE=$base" "COOKIE='$cookie'" "DIR=$dir" \
 		"BULWARK_MASTER=$bulwark_pid" "PK_WORKERS='${pk_pids[*]}'" \
-		"LIGHTTPD=$lighttpd_pid" "PGHOST=$pgdir" "PGPORT=$pgport" >"$dir/hold.env"
+		"LIGHTTPD=$lighttpd_pid" "PGHOST=$PGC_DIR" "PGPORT=$PGC_PORT" >"$dir/hold.env"
 	say "holding the stack up (Ctrl-C or kill -TERM $$ ends it); $dir/hold.env:"
 	sed 's/^/    /' "$dir/hold.env" >&2
 	sleep infinity &
