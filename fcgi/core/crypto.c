@@ -7,6 +7,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "core/crypto.h"
@@ -117,6 +119,34 @@ crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return CRYPTO_memcmp(a, b, alen) == 0;
 }
 
+int
+crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
+    size_t n, unsigned char out[32])
+{
+	static EVP_MAC *mac; /* fetched once per process, never freed */
+	OSSL_PARAM params[2];
+	EVP_MAC_CTX *ctx = NULL;
+	size_t outlen = 0;
+	int rc = -1;
+
+	if (mac == NULL)
+		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac == NULL || (ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, key, keylen, params) == 1 &&
+	    EVP_MAC_update(ctx, data, n) == 1 &&
+	    EVP_MAC_final(ctx, out, &outlen, 32) == 1 && outlen == 32)
+		rc = 0;
+out:
+	EVP_MAC_CTX_free(ctx); /* the provider wipes its copy of the key */
+	if (rc < 0)
+		OPENSSL_cleanse(out, 32);
+	return rc;
+}
+
 void
 crypto_wipe(void *p, size_t n)
 {
@@ -136,22 +166,40 @@ secret_text_valid(const char *s)
 	    (b64url_value((unsigned char)s[SECRET_TEXT_LEN - 1]) & 3) == 0;
 }
 
-int
-secret_mint(struct secret *s)
+/* s from 32 bytes: their base64url text and its SHA-256.  got: the bytes
+ * are there (else -1).  raw is wiped; so is s on failure. */
+static int
+secret_from_bytes(struct secret *s, unsigned char raw[SECRET_BYTES], int got)
 {
-	unsigned char raw[SECRET_BYTES];
 	int rc = -1;
 
-	if (crypto_random(raw, sizeof raw) == 0 &&
-	    b64url_encode(raw, sizeof raw, s->text, sizeof s->text) ==
+	if (got && b64url_encode(raw, SECRET_BYTES, s->text, sizeof s->text) ==
 	    SECRET_TEXT_LEN) {
 		crypto_sha256(s->text, SECRET_TEXT_LEN, s->hash);
 		rc = 0;
 	}
-	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(raw, SECRET_BYTES);
 	if (rc < 0)
 		secret_wipe(s);
 	return rc;
+}
+
+int
+secret_mint(struct secret *s)
+{
+	unsigned char raw[SECRET_BYTES];
+
+	return secret_from_bytes(s, raw, crypto_random(raw, sizeof raw) == 0);
+}
+
+int
+secret_derive(struct secret *s, const unsigned char key[32],
+    const void *data, size_t n)
+{
+	unsigned char mac[SECRET_BYTES];
+
+	return secret_from_bytes(s, mac,
+	    crypto_hmac_sha256(key, 32, data, n, mac) == 0);
 }
 
 int

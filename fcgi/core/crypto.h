@@ -25,6 +25,10 @@ ssize_t b64url_decode(const char *in, size_t n, unsigned char *out,
     size_t outcap);
 /* Constant-time equality of two byte strings (length is not secret). */
 int crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* HMAC-SHA256 of data[0..n) under key[0..keylen): 0, or -1 (out zeroed)
+ * when OpenSSL cannot compute it (out of memory). */
+int crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
+    size_t n, unsigned char out[32]);
 /* OPENSSL_cleanse: a wipe the compiler may not drop. */
 void crypto_wipe(void *p, size_t n);
 
@@ -47,6 +51,12 @@ struct secret {
 /* A fresh secret from RAND_bytes.  -1 (and s wiped) when the generator
  * fails. */
 int secret_mint(struct secret *s);
+/* A secret derived from data with a server key: its text is the base64url
+ * of HMAC-SHA256(key, data), so whoever holds the key derives the same
+ * secret from the same data again, and nobody else can.  -1 (s wiped)
+ * when HMAC fails. */
+int secret_derive(struct secret *s, const unsigned char key[32],
+    const void *data, size_t n);
 /* A secret the client presented: -1 (s wiped) unless text is exactly a
  * well-formed secret text; else s holds its text and hash. */
 int secret_parse(struct secret *s, const char *text);

@@ -333,6 +333,38 @@ test_secrets(void)
 	ok(memcmp(&s, zero, sizeof s) == 0, "secret_wipe zeroes it all");
 }
 
+/* secret_derive: the next refresh token of a spent one. */
+static void
+test_derive(void)
+{
+	unsigned char k1[32], k2[32], mac[32], h[32];
+	struct secret a, b, c, d;
+	char text[64];
+
+	memset(k1, 0x11, sizeof k1);
+	memset(k2, 0x22, sizeof k2);
+	ok(secret_derive(&a, k1, "parent", 6) == 0 &&
+	    secret_derive(&b, k1, "parent", 6) == 0,
+	    "secret_derive twice with one key and data");
+	ok(strcmp(a.text, b.text) == 0 && memcmp(a.hash, b.hash, 32) == 0,
+	    "  gives the same secret");
+	ok(secret_text_valid(a.text), "  of the secret shape");
+	crypto_sha256(a.text, SECRET_TEXT_LEN, h);
+	ok(memcmp(h, a.hash, 32) == 0, "  whose hash is SHA-256(text)");
+	ok(crypto_hmac_sha256(k1, 32, "parent", 6, mac) == 0 &&
+	    b64url_encode(mac, 32, text, sizeof text) == SECRET_TEXT_LEN &&
+	    strcmp(text, a.text) == 0,
+	    "  and whose text is base64url(HMAC-SHA256(key, data))");
+	ok(secret_derive(&c, k2, "parent", 6) == 0 &&
+	    strcmp(c.text, a.text) != 0, "another key, another secret");
+	ok(secret_derive(&d, k1, "parenT", 6) == 0 &&
+	    strcmp(d.text, a.text) != 0, "other data, another secret");
+	secret_wipe(&a);
+	secret_wipe(&b);
+	secret_wipe(&c);
+	secret_wipe(&d);
+}
+
 int
 main(void)
 {
@@ -344,5 +376,6 @@ main(void)
 	test_equal();
 	test_tokens();
 	test_secrets();
+	test_derive();
 	return done_testing();
 }
