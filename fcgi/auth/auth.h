@@ -56,14 +56,43 @@ long password_bench(int rounds);
  * -1.  On success req->user, req->session_hash and req->has_session are
  * set. */
 int session_authenticate(struct request *);
-/* Issues a session for user_id: inserts it and sets the cookie. */
+/* Issues a session for user_id: inserts it, ends the session the request
+ * carried (one browser, one session), and sets the cookies. */
 int session_create(struct request *, const char *user_id);
-/* Sets the session cookie to sid's text (the row is the caller's). */
+/* The hash of the session cookie the request carried, if well-formed:
+ * 1 with *out filled, else 0.  What a new session replaces. */
+int session_presented(struct request *, struct secret *out);
+/* Sets the session cookie to sid's text and binds the CSRF token to it
+ * (the row is the caller's). */
 void session_set_cookie(struct request *, const struct secret *sid);
+/* The CSRF token bound to a session: base64url of HMAC-SHA256 under
+ * cfg.csrf_key of the session's hash.  -1 when HMAC fails. */
+int session_csrf_token(const unsigned char hash[32],
+    char out[SECRET_TEXT_LEN + 1]);
 void session_clear_cookie(struct request *);
 int session_delete_current(struct request *);
 /* Work that no response waits for, run after FCGX_Finish_r: records
  * last_seen_at (at most once a minute per session). */
 void session_after_response(struct request *);
+
+/* ---- token.c: access tokens (JWT) and refresh families ----------------- */
+
+/* Authenticates "Authorization: Bearer <access token>": the signature
+ * under the key ring, expiry, issuer; then one round trip for the user as
+ * stored now, the revocation mark and the deny list.  On failure answers
+ * 401 with WWW-Authenticate (or 503/500) and returns -1.  On success
+ * req->user, has_bearer, token_jti and token_exp are set. */
+int token_authenticate(struct request *);
+/* 401 {"error":"Unauthorized"} with WWW-Authenticate: Bearer (RFC 6750),
+ * error="invalid_token" when a token was presented. */
+void token_unauthorized(struct request *, int invalid);
+/* Token login: a new refresh family for u, and the contract's pair. */
+void token_issue(struct request *, const struct user *u);
+/* /token/refresh: spends the presented refresh token (text as sent) and
+ * answers the next pair; a spent one revokes its family.  Always answers. */
+void token_refresh(struct request *, const char *text);
+/* /token/logout: denies the request's access token until it expires and
+ * revokes the family of refresh_text (NULL: none) if it is the user's. */
+void token_logout(struct request *, const char *refresh_text);
 
 #endif

@@ -32,6 +32,12 @@ session_authenticate(struct request *req)
 	}
 	memcpy(req->session_hash, sid.hash, sizeof req->session_hash);
 	secret_wipe(&sid);
+	/* The CSRF token this session's requests must carry: the response
+	 * sets it again whenever the browser's cookie differs. */
+	if (session_csrf_token(req->session_hash, req->csrf_want) < 0) {
+		respond_internal(req, "csrf token");
+		return -1;
+	}
 	st = db_exec(req->arena, STMT_session_user, &r,
 	    DB_BYTES(req->session_hash, sizeof req->session_hash));
 	if (st != DB_OK) {
@@ -57,9 +63,16 @@ session_authenticate(struct request *req)
 }
 
 int
+session_presented(struct request *req, struct secret *out)
+{
+	return secret_parse(out, request_cookie(req, "session")) == 0;
+}
+
+int
 session_create(struct request *req, const char *user_id)
 {
-	struct secret sid;
+	struct secret sid, old;
+	int had_one;
 	PGresult *r;
 	enum db_status st;
 
@@ -67,10 +80,13 @@ session_create(struct request *req, const char *user_id)
 		respond_internal(req, "random");
 		return -1;
 	}
+	had_one = session_presented(req, &old);
 	st = db_exec(req->arena, STMT_session_create, &r,
 	    DB_BYTES(sid.hash, sizeof sid.hash), DB_TEXT(user_id),
 	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
-	    DB_TEXT(req->user_agent));
+	    DB_TEXT(req->user_agent),
+	    DB_BYTES(had_one ? old.hash : NULL, had_one ? sizeof old.hash : 0));
+	secret_wipe(&old);
 	if (st != DB_OK) {
 		secret_wipe(&sid);
 		respond_db_error(req, st, "session create");
@@ -81,10 +97,26 @@ session_create(struct request *req, const char *user_id)
 	return 0;
 }
 
+int
+session_csrf_token(const unsigned char hash[32],
+    char out[SECRET_TEXT_LEN + 1])
+{
+	struct secret t;
+
+	if (secret_derive(&t, cfg.csrf_key, hash, 32) < 0)
+		return -1;
+	memcpy(out, t.text, SECRET_TEXT_LEN + 1);
+	secret_wipe(&t);
+	return 0;
+}
+
 void
 session_set_cookie(struct request *req, const struct secret *sid)
 {
 	response_cookie(req, "session", sid->text, cfg.session_ttl, 1);
+	/* A new session, a new CSRF token: set with this response. */
+	if (session_csrf_token(sid->hash, req->csrf_want) < 0)
+		req->csrf_want[0] = '\0'; /* then the cookie stays random */
 }
 
 void

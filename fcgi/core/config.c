@@ -161,18 +161,20 @@ dup_opt(const char *key, char **out)
 	return (*out = strdup(v)) == NULL ? -1 : 0;
 }
 
+/* Reads a small file of secrets (what: the key that named it) into a
+ * malloc'd, NUL-terminated copy; a trailing newline is dropped. */
 static int
-read_secret_file(const char *path, char **out, size_t *outlen, char *err,
-    size_t errlen)
+read_secret_file(const char *what, const char *path, char **out,
+    size_t *outlen, char *err, size_t errlen)
 {
-	char buf[4096];
+	char buf[16384];
 	ssize_t n;
 	size_t len = 0;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "BULWARK_JWT_SECRET_FILE: cannot open %s: %s",
-		    path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open %s: %s", what, path,
+		    strerror(errno));
 		return -1;
 	}
 	while (len < sizeof buf &&
@@ -181,12 +183,18 @@ read_secret_file(const char *path, char **out, size_t *outlen, char *err,
 			if (errno == EINTR)
 				continue;
 			close(fd);
-			snprintf(err, errlen, "BULWARK_JWT_SECRET_FILE: read error");
+			snprintf(err, errlen, "%s: read error", what);
 			return -1;
 		}
 		len += (size_t)n;
 	}
 	close(fd);
+	if (len == sizeof buf) {
+		crypto_wipe(buf, sizeof buf);
+		snprintf(err, errlen, "%s: %s is larger than %zu bytes", what,
+		    path, sizeof buf - 1);
+		return -1;
+	}
 	/* A trailing newline is an editor's, not part of the secret. */
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
@@ -201,6 +209,49 @@ read_secret_file(const char *path, char **out, size_t *outlen, char *err,
 	return 0;
 }
 
+/* The key ring: BULWARK_JWT_KEYS_FILE, else the JWT secret under
+ * JWT_DEFAULT_KID (none: an empty ring).  Then the keys derived from the
+ * signing key. */
+static int
+load_ring(struct config *c, char *err, size_t errlen)
+{
+	static const char csrf_label[] = "bulwark csrf v1";
+	static const char refresh_label[] = "bulwark refresh v1";
+	const struct jwt_key *k;
+	char msg[256], *text;
+	size_t len;
+	int rc;
+
+	if (c->jwt_keys_file != NULL) {
+		if (read_secret_file("BULWARK_JWT_KEYS_FILE", c->jwt_keys_file,
+		    &text, &len, err, errlen) < 0)
+			return -1;
+		rc = jwt_ring_parse(text, &c->jwt_ring, msg, sizeof msg);
+		crypto_wipe(text, len);
+		free(text);
+		if (rc < 0) {
+			snprintf(err, errlen, "BULWARK_JWT_KEYS_FILE %s: %s",
+			    c->jwt_keys_file, msg);
+			return -1;
+		}
+	} else if (c->jwt_secret != NULL &&
+	    jwt_ring_single(&c->jwt_ring, JWT_DEFAULT_KID, c->jwt_secret,
+	    c->jwt_secret_len) < 0) {
+		snprintf(err, errlen, "BULWARK_JWT_SECRET is not a usable key");
+		return -1;
+	}
+	if (c->jwt_ring.n == 0)
+		return 0;
+	k = &c->jwt_ring.keys[0];
+	if (jwt_hs256(k->key, k->len, csrf_label, sizeof csrf_label - 1,
+	    c->csrf_key) < 0 || jwt_hs256(k->key, k->len, refresh_label,
+	    sizeof refresh_label - 1, c->refresh_key) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 config_release(struct config *c)
 {
@@ -211,6 +262,11 @@ config_release(struct config *c)
 	free(c->log_file);
 	free(c->trusted_proxies);
 	free(c->config_file);
+	free(c->jwt_keys_file);
+	free(c->jwt_issuer);
+	jwt_ring_wipe(&c->jwt_ring);
+	crypto_wipe(c->csrf_key, sizeof c->csrf_key);
+	crypto_wipe(c->refresh_key, sizeof c->refresh_key);
 	memset(c, 0, sizeof *c);
 }
 
@@ -241,19 +297,32 @@ config_load(int need_secret, char *err, size_t errlen)
 		c.jwt_secret_len = strlen(v);
 	} else if ((v = config_get("BULWARK_JWT_SECRET_FILE")) != NULL &&
 	    *v != '\0') {
-		if (read_secret_file(v, &c.jwt_secret, &c.jwt_secret_len, err,
-		    errlen) < 0)
+		if (read_secret_file("BULWARK_JWT_SECRET_FILE", v, &c.jwt_secret,
+		    &c.jwt_secret_len, err, errlen) < 0)
 			goto fail;
 	}
-	if (need_secret && c.jwt_secret == NULL) {
+	if (dup_opt("BULWARK_JWT_KEYS_FILE", &c.jwt_keys_file) < 0)
+		goto oom;
+	if (need_secret && c.jwt_secret == NULL && c.jwt_keys_file == NULL) {
 		snprintf(err, errlen, "BULWARK_JWT_SECRET (or "
-		    "BULWARK_JWT_SECRET_FILE) is required: set it to at least "
+		    "BULWARK_JWT_SECRET_FILE, or a key ring in "
+		    "BULWARK_JWT_KEYS_FILE) is required: set it to at least "
 		    "32 random bytes, e.g. `openssl rand -base64 48`");
 		goto fail;
 	}
-	if (c.jwt_secret != NULL && c.jwt_secret_len < 32) {
+	if (c.jwt_secret != NULL && c.jwt_secret_len < JWT_KEY_MIN) {
 		snprintf(err, errlen, "BULWARK_JWT_SECRET must be at least 32 "
 		    "bytes (it has %zu)", c.jwt_secret_len);
+		goto fail;
+	}
+	if (load_ring(&c, err, errlen) < 0)
+		goto fail;
+	if (dup_opt("BULWARK_JWT_ISSUER", &c.jwt_issuer) < 0 ||
+	    (c.jwt_issuer == NULL && (c.jwt_issuer = strdup("bulwark")) == NULL))
+		goto oom;
+	if (strlen(c.jwt_issuer) > JWT_ISS_MAX) {
+		snprintf(err, errlen, "BULWARK_JWT_ISSUER must be at most %d "
+		    "bytes", JWT_ISS_MAX);
 		goto fail;
 	}
 
@@ -278,7 +347,13 @@ config_load(int need_secret, char *err, size_t errlen)
 	    get_long("BULWARK_SIGNUP_IP_LIMIT", 20, 1, 1000000000L,
 	    &c.signup_ip_limit, err, errlen) < 0 ||
 	    get_long("BULWARK_SIGNUP_WINDOW", 3600, 1, 86400, &c.signup_window,
-	    err, errlen) < 0)
+	    err, errlen) < 0 ||
+	    get_long("BULWARK_ACCESS_TTL", 900, 1, 86400, &c.access_ttl, err,
+	    errlen) < 0 ||
+	    get_long("BULWARK_REFRESH_TTL", 30L * 86400, 1, 365L * 86400,
+	    &c.refresh_ttl, err, errlen) < 0 ||
+	    get_long("BULWARK_REFRESH_REUSE_INTERVAL", 0, 0, 300,
+	    &c.refresh_reuse_interval, err, errlen) < 0)
 		goto fail;
 	c.cookie_secure = (int)secure;
 

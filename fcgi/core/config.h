@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/ip.h"
+#include "core/jwt.h"
 
 enum pw_algo { PW_YESCRYPT, PW_BCRYPT };
 
@@ -21,6 +22,19 @@ struct config {
 	char *database_url;    /* NULL: libpq's PG* variables */
 	char *jwt_secret;      /* raw bytes, >= 32 */
 	size_t jwt_secret_len;
+	/* The access tokens' key ring: BULWARK_JWT_KEYS_FILE, or else the
+	 * JWT secret alone under kid JWT_DEFAULT_KID.  keys[0] signs. */
+	struct jwt_ring jwt_ring;
+	char *jwt_keys_file;
+	/* Server keys derived from the signing key (HMAC-SHA256 of a label):
+	 * the session's CSRF token, and the next refresh token of a spent
+	 * one.  All zero without a ring. */
+	unsigned char csrf_key[32];
+	unsigned char refresh_key[32];
+	char *jwt_issuer;      /* BULWARK_JWT_ISSUER, default "bulwark" */
+	long access_ttl;       /* seconds an access token lives */
+	long refresh_ttl;      /* a refresh family's absolute lifetime */
+	long refresh_reuse_interval; /* grace for a spent refresh token; 0 off */
 	char *log_file;        /* NULL: standard error */
 	char *trusted_proxies; /* the raw CIDR list, as configured */
 	struct ip_list proxies; /* ... and parsed */
@@ -39,6 +53,9 @@ struct config {
 	long signup_ip_limit;  /* per IP per signup_window */
 	long signup_window;
 };
+
+/* The kid of BULWARK_JWT_SECRET when no key ring file is given. */
+#define JWT_DEFAULT_KID "default"
 
 extern struct config cfg;
 

@@ -83,3 +83,20 @@ check_new_password(const char *pw, size_t len, const char *email)
 		return "Must not be the same as the email";
 	return NULL;
 }
+
+int
+uuid_valid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}

@@ -20,4 +20,7 @@ const char *check_email(const char *in, size_t len, char *out, size_t outcap);
  * valid UTF-8.  NULL when valid, else the message. */
 const char *check_new_password(const char *pw, size_t len, const char *email);
 
+/* 1 when s is a UUID in the canonical 8-4-4-4-12 hex form. */
+int uuid_valid(const char *s);
+
 #endif

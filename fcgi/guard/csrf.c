@@ -1,11 +1,15 @@
 /*
- * guard/csrf.c -- double-submit CSRF tokens.
+ * guard/csrf.c -- CSRF tokens bound to the session (OWASP's signed
+ * double-submit cookie).
  *
- * The csrf_token cookie (random, not HttpOnly) is set on any response to a
- * request that lacks one (http/response.c).  A state-changing request that a
- * session cookie authenticates must echo it in X-CSRF-Token; the two are
- * compared in constant time.  A cross-site attacker can make the browser
- * send the cookie but cannot read it to set the header.
+ * A state-changing request that a session cookie authenticates must carry
+ * X-CSRF-Token equal to its csrf_token cookie, and both must equal the one
+ * token the server derives from that session (auth/session.c): an HMAC of
+ * the session's hash under a server key.  A cross-site attacker can make
+ * the browser send the cookies but cannot read them to set the header; a
+ * cookie planted by a sibling subdomain, or taken from another session,
+ * is not this session's token and fails even when header and cookie are
+ * equal.  Every comparison is constant-time.
  */
 #include <string.h>
 
@@ -17,10 +21,24 @@ int
 csrf_check(struct request *req)
 {
 	const char *hdr = request_header(req, "HTTP_X_CSRF_TOKEN");
-	const char *cookie = request_cookie(req, "csrf_token");
+	const char *cookie = req->csrf_cookie;
+	char *want = req->csrf_want;
+	struct secret sid;
+	int ok = 0;
 
-	if (hdr != NULL && cookie != NULL && secret_text_valid(cookie) &&
-	    crypto_equal(hdr, strlen(hdr), cookie, strlen(cookie)))
+	/* The session's token: what must match, and what the answer sets
+	 * (a 403 included) when the browser's cookie is missing or another,
+	 * so a client that lost it recovers with its next request.  Only the
+	 * holder of the session cookie can read it. */
+	if (session_presented(req, &sid)) {
+		if (session_csrf_token(sid.hash, want) < 0)
+			want[0] = '\0';
+		secret_wipe(&sid);
+	}
+	if (want[0] != '\0' && hdr != NULL && cookie != NULL)
+		ok = crypto_equal(hdr, strlen(hdr), cookie, strlen(cookie)) &&
+		    crypto_equal(cookie, strlen(cookie), want, strlen(want));
+	if (ok)
 		return 0;
 	log_event("warning", "csrf_rejected", LF_S("ip", req->ip),
 	    LF_S("path", req->path), LF_S("method", req->method));

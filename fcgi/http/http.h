@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "core/arena.h"
+#include "core/crypto.h"
 
 #define MAX_ROUTE_PARAMS 4
 
@@ -42,11 +43,18 @@ struct request {
 	unsigned char session_hash[32];
 	int has_session;
 	int touch_session; /* record last_seen_at once the response is out */
+	int has_bearer;    /* authenticated by an access token */
+	const char *token_jti; /* ... its jti and exp */
+	long long token_exp;
 	/* Response state. */
 	int status;
 	char *extra_headers; /* "Name: value\r\n" lines, arena memory */
 	int responded;
-	int csrf_cookie_present;
+	const char *csrf_cookie;  /* the csrf_token cookie as sent, or NULL */
+	int csrf_cookie_present;  /* ... and well-formed */
+	/* The CSRF token bound to the request's session (auth/), or "": the
+	 * response sets the cookie to it when the request's differs. */
+	char csrf_want[SECRET_TEXT_LEN + 1];
 	const char *user_id_for_log;
 };
 
@@ -72,8 +80,9 @@ int response_header(struct request *, const char *name, const char *value);
 int response_cookie(struct request *, const char *name, const char *value,
     long max_age, int http_only);
 /* Sends status + JSON body (consumes obj; NULL answers 500).  Adds the
- * security headers and, when the request had none, a csrf_token cookie.
- * Only the first response of a request is sent. */
+ * security headers and the csrf_token cookie: csrf_want when the request
+ * has a session and sent another one, else a random one when the request
+ * had none.  Only the first response of a request is sent. */
 void respond(struct request *, int status, json_object *obj);
 
 /*

@@ -93,7 +93,7 @@ request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 	ip_client(param(req, "REMOTE_ADDR"), param(req, "HTTP_X_FORWARDED_FOR"),
 	    &cfg.proxies, ip);
 	req->ip = arena_strdup(a, ip) ?: "unknown";
-	v = request_cookie(req, "csrf_token");
+	req->csrf_cookie = v = request_cookie(req, "csrf_token");
 	req->csrf_cookie_present = v != NULL && secret_text_valid(v);
 	return 0;
 }

@@ -115,7 +115,14 @@ respond(struct request *req, int status, json_object *obj)
 		return;
 	}
 	req->responded = 1;
-	if (!req->csrf_cookie_present && secret_mint(&tok) == 0) {
+	if (req->csrf_want[0] != '\0') {
+		/* The session's token, set whenever the browser lacks it. */
+		if (req->csrf_cookie == NULL ||
+		    !crypto_equal(req->csrf_cookie, strlen(req->csrf_cookie),
+		    req->csrf_want, strlen(req->csrf_want)))
+			response_cookie(req, "csrf_token", req->csrf_want, 86400,
+			    0);
+	} else if (!req->csrf_cookie_present && secret_mint(&tok) == 0) {
 		req->csrf_cookie_present = 1;
 		response_cookie(req, "csrf_token", tok.text, 86400, 0);
 		secret_wipe(&tok);

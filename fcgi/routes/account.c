@@ -20,7 +20,8 @@ route_signup(struct request *req)
 {
 	struct field_value v[2];
 	char hash[PW_HASH_MAX], ipkey[IP_TEXT_MAX], key[128];
-	struct secret sid = { { 0 }, { 0 } };
+	struct secret sid = { { 0 }, { 0 } }, old = { { 0 }, { 0 } };
+	int had_one;
 	enum db_status st;
 	struct user u;
 	PGresult *r;
@@ -42,10 +43,12 @@ route_signup(struct request *req)
 		goto out;
 	}
 	/* The user and its first session in one statement. */
+	had_one = session_presented(req, &old);
 	st = db_exec(req->arena, STMT_signup, &r, DB_TEXT(v[0].str),
 	    DB_TEXT(hash), DB_BYTES(sid.hash, sizeof sid.hash),
 	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
-	    DB_TEXT(req->user_agent));
+	    DB_TEXT(req->user_agent),
+	    DB_BYTES(had_one ? old.hash : NULL, had_one ? sizeof old.hash : 0));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "signup");
 		goto out;
@@ -61,6 +64,7 @@ route_signup(struct request *req)
 	    LF_S("email", u.email), LF_S("ip", req->ip));
 	respond_user(req, 201, &u);
 out:
+	secret_wipe(&old);
 	secret_wipe(&sid);
 	crypto_wipe(hash, sizeof hash);
 }

@@ -1,12 +1,10 @@
 /*
- * routes/admin.c -- /users (admin sessions only): list, DELETE /users/:id,
+ * routes/admin.c -- /users (an admin session or token): list, DELETE /users/:id,
  * POST /users/:id/unlock.
  */
-#include <ctype.h>
-#include <string.h>
-
 #include "auth/auth.h"
 #include "core/log.h"
+#include "core/validate.h"
 #include "routes/routes.h"
 
 /* user_delete's and user_unlock's one column. */
@@ -35,24 +33,6 @@ route_users_list(struct request *req)
 	respond_json(req, 200, J_OBJ("users", list));
 }
 
-/* The canonical 8-4-4-4-12 hex form; anything else names no user. */
-static int
-uuid_well_formed(const char *s)
-{
-	size_t i;
-
-	if (strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return 1;
-}
-
 /* Runs stmt on the route's :id user, logs event and answers {key: true};
  * 404 for an id that is not a UUID or names no user. */
 static void
@@ -62,7 +42,7 @@ on_user(struct request *req, enum stmt stmt, const char *what,
 	PGresult *r;
 	enum db_status st;
 
-	if (!uuid_well_formed(req->param[0])) {
+	if (!uuid_valid(req->param[0])) {
 		respond_error(req, 404, "User not found");
 		return;
 	}

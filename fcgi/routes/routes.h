@@ -21,6 +21,11 @@ void route_signup(struct request *);
 void route_login(struct request *);
 void route_logout(struct request *);
 void route_me(struct request *);
+/* token.c: the /token/ routes */
+void route_token_login(struct request *);
+void route_token_me(struct request *);
+void route_token_refresh(struct request *);
+void route_token_logout(struct request *);
 /* admin.c: /users */
 void route_users_list(struct request *);
 void route_users_delete(struct request *);

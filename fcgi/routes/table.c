@@ -2,8 +2,11 @@
  * routes/table.c -- the route table and the checks every route shares.
  *
  * For a matched route, in order: the body size limit (413), the content
- * type of JSON routes (415), CSRF for cookie-authenticated state changes
- * (403), the session (401), the admin role (403); then the handler.
+ * type of JSON routes (415); then who asks: a bearer token (401 with
+ * WWW-Authenticate), or a session cookie with CSRF for state changes (403,
+ * then 401); the admin role (403); then the handler.  A route that takes
+ * both uses the token when the request sends Authorization, and then needs
+ * no CSRF header: no other site can make a browser send one.
  */
 #include <string.h>
 #include <strings.h>
@@ -17,10 +20,14 @@
 /* What a route needs before its handler runs. */
 enum route_flag {
 	R_JSON = 1 << 0,     /* takes a JSON body: 415 / 400 */
-	R_SESSION = 1 << 1,  /* needs a session (401) */
-	R_ADMIN = 1 << 2,    /* needs an admin session (403) */
+	R_SESSION = 1 << 1,  /* takes a session (401 without one) */
+	R_ADMIN = 1 << 2,    /* needs an admin (403) */
 	R_NO_CSRF = 1 << 3,  /* exempt from the CSRF check */
+	R_BEARER = 1 << 4,   /* takes an access token (401 without one) */
+	R_JSON_OPT = 1 << 5, /* a JSON body, or none at all */
 };
+/* Session or bearer: either authenticates. */
+#define R_AUTH (R_SESSION | R_BEARER)
 
 static const struct route routes[] = {
 	{ "GET", "/health", route_health, 0 },
@@ -28,9 +35,13 @@ static const struct route routes[] = {
 	{ "POST", "/login", route_login, R_JSON | R_NO_CSRF },
 	{ "POST", "/logout", route_logout, R_SESSION },
 	{ "GET", "/me", route_me, R_SESSION },
-	{ "GET", "/users", route_users_list, R_SESSION | R_ADMIN },
-	{ "DELETE", "/users/:id", route_users_delete, R_SESSION | R_ADMIN },
-	{ "POST", "/users/:id/unlock", route_users_unlock, R_SESSION | R_ADMIN },
+	{ "GET", "/users", route_users_list, R_AUTH | R_ADMIN },
+	{ "DELETE", "/users/:id", route_users_delete, R_AUTH | R_ADMIN },
+	{ "POST", "/users/:id/unlock", route_users_unlock, R_AUTH | R_ADMIN },
+	{ "POST", "/token/login", route_token_login, R_JSON | R_NO_CSRF },
+	{ "GET", "/token/me", route_token_me, R_BEARER },
+	{ "POST", "/token/refresh", route_token_refresh, R_JSON | R_NO_CSRF },
+	{ "POST", "/token/logout", route_token_logout, R_BEARER | R_JSON_OPT },
 };
 
 static int
@@ -54,10 +65,32 @@ is_json_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
+/* Who asks, for a route with R_SESSION and/or R_BEARER: 0, or -1 after
+ * the answer. */
+static int
+authenticate(struct request *req, unsigned flags)
+{
+	struct secret sid;
+
+	if ((flags & R_BEARER) && (!(flags & R_SESSION) ||
+	    request_header(req, "HTTP_AUTHORIZATION") != NULL))
+		return token_authenticate(req);
+	/* A cookie that could name a session must come with its CSRF token
+	 * on a state change; one that cannot is a 401 below anyway. */
+	if (unsafe_method(req->method) && !(flags & R_NO_CSRF) &&
+	    session_presented(req, &sid)) {
+		secret_wipe(&sid);
+		if (csrf_check(req) < 0)
+			return -1;
+	}
+	return session_authenticate(req);
+}
+
 static void
 run(struct request *req, const struct route *r)
 {
-	if (r->flags & R_JSON) {
+	if ((r->flags & R_JSON) || ((r->flags & R_JSON_OPT) &&
+	    req->content_length > 0)) {
 		if (req->content_length > cfg.max_body_bytes) {
 			respond_error(req, 413, "Request body too large");
 			return;
@@ -73,12 +106,8 @@ run(struct request *req, const struct route *r)
 		respond_error(req, 413, "Request body too large");
 		return;
 	}
-	if (r->flags & R_SESSION) {
-		if (unsafe_method(req->method) && !(r->flags & R_NO_CSRF) &&
-		    request_cookie(req, "session") != NULL &&
-		    csrf_check(req) < 0)
-			return;
-		if (session_authenticate(req) < 0)
+	if (r->flags & R_AUTH) {
+		if (authenticate(req, r->flags) < 0)
 			return;
 		if ((r->flags & R_ADMIN) &&
 		    strcmp(req->user->role, "admin") != 0) {

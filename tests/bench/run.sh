@@ -10,7 +10,9 @@
 #   everything else     `bulwark serve --listen SOCK --workers 4`
 # Targets, one after another, each after a short warm-up run:
 #   static, pk (GET /pk), health (GET /health), me (GET /me with the session
-#   and csrf_token cookies), login (POST /login with a wrong password: one
+#   and csrf_token cookies), token_me (GET /token/me with a bearer token),
+#   refresh (POST /token/refresh, each request spending a refresh token once:
+#   tests/bench/refresh.lua), login (POST /login with a wrong password: one
 #   full password hash per request, every answer a 401).
 # Prints per target requests/s, p99 and the CPU one request costs lighttpd
 # ("web"), the FastCGI workers ("app") and PostgreSQL ("db"); GET /me / GET
@@ -30,7 +32,8 @@
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_CONNECTIONS  wrk connections (default 32)
 #   BENCH_WORKERS      FastCGI workers of each pool (default 4)
-#   BENCH_TARGETS      targets to run, in order (default: static pk health me login)
+#   BENCH_TARGETS      targets to run, in order (default: static pk health me
+#                      token_me refresh login)
 #   BENCH_STRICT       1: exit 1 when GET /me / GET /pk is below 0.9
 #   BENCH_OUT          also write the result table to this file
 #   BENCH_KEEP         1: keep the temporary directory (logs, wrk output)
@@ -57,7 +60,7 @@ WARM=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 WORKERS=${BENCH_WORKERS:-4}
-TARGETS=${BENCH_TARGETS:-static pk health me login}
+TARGETS=${BENCH_TARGETS:-static pk health me token_me refresh login}
 GOAL=0.9
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -292,6 +295,38 @@ csrf=$(cookie_value csrf_token)
 [ -n "$csrf" ] || die "POST /login set no csrf_token cookie"
 cookie="session=$session; csrf_token=$csrf"
 
+# ---- tokens -----------------------------------------------------------------
+# An access token for GET /token/me, and seed refresh tokens for POST
+# /token/refresh: each one its own family, made directly in the database as
+# /token/login would (the text's SHA-256 stored), so that no seed costs a
+# password hash.  tests/bench/refresh.lua chains each connection from there.
+code=$(curl -sS -o "$dir/token.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data '{"email":"bench@example.com","password":"benchpass1"}' "$base/token/login") || code=000
+[ "$code" = 200 ] || { cat "$dir/token.body" >&2 || true; die "POST /token/login answered $code, not 200"; }
+access=$(perl -MJSON::PP -e 'local $/; print JSON::PP::decode_json(<STDIN>)->{accessToken} // ""' <"$dir/token.body")
+[ -n "$access" ] || die "POST /token/login gave no accessToken"
+seeds=$dir/refresh.seeds
+psql_su -d bulwark -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE TEMP TABLE seed AS
+SELECT rtrim(translate(encode(sha256(convert_to(random()::text || clock_timestamp() || i, 'UTF8')),
+                              'base64'), '+/', '-_'), '=') AS tok
+  FROM generate_series(1, 1000) AS i;
+WITH f AS (
+    INSERT INTO bulwark.refresh_families (user_id, current_hash, expires_at)
+    SELECT u.id, sha256(convert_to(s.tok, 'UTF8')), now() + interval '1 day'
+      FROM seed s, bulwark.users u WHERE u.email = 'bench@example.com'
+    RETURNING id, current_hash)
+INSERT INTO bulwark.refresh_tokens (hash, family_id) SELECT current_hash, id FROM f;
+\copy seed TO '$seeds'
+SQL
+[ "$(wc -l <"$seeds")" = 1000 ] || die "could not make the refresh seeds"
+export BENCH_REFRESH_SEEDS=$seeds
+# One seed per connection, and one more: wrk calls request() once per
+# thread before it connects, to check the request it makes.
+export BENCH_REFRESH_PER_THREAD=$(((CONNS + THREADS - 1) / THREADS + 1))
+# The precheck spends the last seed; the runs take theirs from the top.
+refresh_check=$(tail -n 1 "$seeds")
+
 # Same conditions for both readers: statistics and visibility maps fresh.
 psql_su -d bulwark -c 'VACUUM ANALYZE' >/dev/null
 
@@ -312,6 +347,8 @@ target pk "GET /pk (yardstick)" 200 /pk
 target health "GET /health" 200 /health
 target me "GET /me (session)" 200 /me "cookie"
 target login "POST /login, wrong pw" 401 /login "login"
+target token_me "GET /token/me (bearer)" 200 /token/me "bearer"
+target refresh "POST /token/refresh" 200 /token/refresh "refresh"
 
 # curl options and wrk options for a target's kind of request.
 curl_opts() {
@@ -319,12 +356,17 @@ curl_opts() {
 	cookie) printf '%s\0' -H "Cookie: $cookie" ;;
 	login) printf '%s\0' -H 'Content-Type: application/json' \
 		--data '{"email":"bench@example.com","password":"wrong-password-1"}' ;;
+	bearer) printf '%s\0' -H "Authorization: Bearer $access" ;;
+	refresh) printf '%s\0' -H 'Content-Type: application/json' \
+		--data "{\"refreshToken\":\"$refresh_check\"}" ;;
 	esac
 }
 wrk_opts() {
 	case ${T_WRK[$1]} in
 	cookie) printf '%s\0' -H "Cookie: $cookie" ;;
 	login) printf '%s\0' -s "$root/tests/bench/login_wrong_password.lua" ;;
+	bearer) printf '%s\0' -H "Authorization: Bearer $access" ;;
+	refresh) printf '%s\0' -s "$root/tests/bench/refresh.lua" ;;
 	esac
 }
 
@@ -547,6 +589,10 @@ report() {
 		# shellcheck disable=SC2086 # four numbers each
 		awk -v a="${R_CPU[me]}" -v b="${R_CPU[pk]}" 'BEGIN { split(a, m, " "); split(b, p, " ")
 			if (m[4] > 0) printf "CPU per request: GET /pk %d us / GET /me %d us = %.3f  (web %+d, app %+d, db %+d us for /me)\n", p[4], m[4], p[4] / m[4], m[1] - p[1], m[2] - p[2], m[3] - p[3] }'
+	fi
+	if [ -n "${R_RPS[token_me]:-}" ] && [ -n "${R_RPS[pk]:-}" ]; then
+		awk -v a="${R_RPS[token_me]}" -v b="${R_RPS[pk]}" -v g="$GOAL" 'BEGIN { r = (b > 0) ? a / b : 0
+			printf "GET /token/me / GET /pk = %s / %s = %.3f  (goal >= %s: %s)\n", a, b, r, g, (r >= g) ? "meets the goal" : "BELOW the goal" }'
 	fi
 	echo "password hash: $hash_algo, $us_per_hash us per hash alone (hash-bench, least of 3 x 10), $par_us us with one per core at once"
 	if [ -n "${R_RPS[login]:-}" ]; then

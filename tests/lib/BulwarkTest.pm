@@ -17,6 +17,12 @@ package BulwarkTest;
 #   $c->req(POST => '/logout', csrf => 1);      # sends the jar and X-CSRF-Token
 #   $s->stop;                                   # also at END
 #
+# Tokens (API.md "Tokens"): $s->req(GET => '/token/me', bearer => $access)
+# sends Authorization: Bearer; $s->token_pair($email, $pw) logs in through
+# /token/login; jwt_decode / jwt_make / jwt_sig_ok take tokens apart and forge
+# them with any secret; token_pair_ok, access_token_ok and bearer_401_ok assert
+# the contract's shapes.
+#
 # Only core Perl modules. HTTP goes over a hand-written HTTP/1.1 client (not
 # HTTP::Tiny), so that a test controls every byte: no default Content-Type,
 # raw invalid UTF-8 and NUL bodies, chunked uploads, repeated Set-Cookie kept.
@@ -41,7 +47,8 @@ use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use Time::Local qw(timegm);
-use Digest::SHA qw(sha256_hex);
+use Digest::SHA qw(sha256_hex hmac_sha256);
+use MIME::Base64 ();
 
 our @EXPORT = qw(
   start_stack req signup login
@@ -53,7 +60,9 @@ our @EXPORT = qw(
   rate_limit_count rate_limit_keys lockout_failures reset_counters retry_after_ok
   proc_alive proc_state children_of procs_with_env wait_until parallel parallel_barrier free_port
   fcgi_record fcgi_params fcgi_nv_len
-  $JSON_CT @SECURITY_HEADERS %CONTRACT_LOGIN_LIMITS
+  b64url unb64url jwt_decode jwt_make jwt_sig_ok
+  token_pair_ok access_token_ok bearer_401_ok pg_dump_text write_file
+  $JSON_CT @SECURITY_HEADERS %CONTRACT_LOGIN_LIMITS $B64URL_43 $UUID_RE
 );
 
 our $JSON_CT = 'application/json; charset=utf-8';
@@ -703,6 +712,185 @@ sub user_object_ok {
 }
 
 # ---------------------------------------------------------------------------
+# tokens (API.md "Tokens")
+
+# 256 random bits as unpadded base64url (refresh tokens, CSRF tokens, sessions).
+our $B64URL_43 = qr/\A[A-Za-z0-9_-]{43}\z/;
+our $UUID_RE   = qr/\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\z/i;
+
+my $TOKEN_JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+
+sub b64url   { MIME::Base64::encode_base64url($_[0]) }
+sub unb64url { MIME::Base64::decode_base64url($_[0]) }
+
+# A token taken apart, undef unless it has exactly three '.'-separated parts:
+#   {parts => [h, p, s], input => "h.p", header_json, payload_json (decoded
+#    bytes), header, payload (hashes, undef when not a JSON object), sig}
+sub jwt_decode {
+	my ($t) = @_;
+	return undef unless defined $t;
+	my @p = split /\./, $t, -1;
+	return undef unless @p == 3;
+	my %j = (parts => \@p, input => "$p[0].$p[1]", sig => unb64url($p[2]));
+	$j{header_json}  = unb64url($p[0]);
+	$j{payload_json} = unb64url($p[1]);
+	for my $k (qw(header payload)) {
+		my $v = eval { $TOKEN_JSON->decode($j{"${k}_json"}) };
+		$j{$k} = ref $v eq 'HASH' ? $v : undef;
+	}
+	return \%j;
+}
+
+# A token made by hand: header and payload are hashes (encoded as canonical
+# JSON; keep numbers numeric with 0 + $x) or strings (sent as they are, so
+# duplicate keys and non-objects can be forged). Signed HS256 with $secret;
+# undef: an empty signature part. sig => $bytes replaces the signature,
+# hmac => \&Digest::SHA::hmac_sha512 (or any (data, key) sub) the MAC.
+sub jwt_make {
+	my ($header, $payload, $secret, %o) = @_;
+	my $input = join '.', map { b64url(ref $_ ? $TOKEN_JSON->encode($_) : $_) } $header, $payload;
+	my $sig = exists $o{sig} ? $o{sig}
+	  : defined $secret ? ($o{hmac} || \&Digest::SHA::hmac_sha256)->($input, $secret)
+	  : '';
+	return "$input." . b64url($sig);
+}
+
+# True when the third part is HMAC-SHA256 of "h.p" under $secret, unpadded base64url.
+sub jwt_sig_ok {
+	my ($t, $secret) = @_;
+	my $j = jwt_decode($t) or return 0;
+	return $j->{parts}[2] eq b64url(hmac_sha256($j->{input}, $secret));
+}
+
+# One assertion: $t is an access token as the server issues it: header
+# exactly {"alg":"HS256","typ":"JWT","kid":"<kid>"}, unpadded base64url parts,
+# HMAC-SHA256 under $secret (checked here with Digest::SHA), claims exactly
+# sub email role jti iat exp iss, iat and exp integers, exp = iat + ttl, iat
+# within 5 s of now. Options: kid ('default'), secret (test_secret), ttl (900),
+# iss ('bulwark'), claims => {name => expected value}. Returns the payload
+# hash when the assertion passed, else undef.
+sub access_token_ok {
+	my ($t, $name, %o) = @_;
+	my $kid    = $o{kid}    // 'default';
+	my $secret = $o{secret} // $TEST_SECRET;
+	my $ttl    = $o{ttl}    // 900;
+	my $iss    = $o{iss}    // 'bulwark';
+	my @bad;
+	my $j = jwt_decode($t);
+	if (!$j) {
+		@bad = ('not three dot-separated parts: ' . substr($t // 'undef', 0, 80));
+	}
+	else {
+		push @bad, 'a part is not unpadded base64url' if grep { !/\A[A-Za-z0-9_-]+\z/ } @{ $j->{parts} };
+		my $want = qq({"alg":"HS256","typ":"JWT","kid":"$kid"});
+		push @bad, "header is $j->{header_json}, expected $want" if $j->{header_json} ne $want;
+		push @bad, 'signature is not 32 bytes' if length $j->{sig} != 32;
+		push @bad, "signature is not HMAC-SHA256 under the secret of kid $kid" unless jwt_sig_ok($t, $secret);
+		my $p = $j->{payload};
+		if (!$p) {
+			push @bad, 'payload is not a JSON object: ' . substr($j->{payload_json}, 0, 200);
+		}
+		else {
+			my @keys = sort keys %$p;
+			push @bad, "claims are [@keys]" if "@keys" ne join(' ', sort qw(sub email role jti iat exp iss));
+			for my $k (qw(sub email role jti iss)) {
+				push @bad, "$k is not a non-empty string" unless defined $p->{$k} && !ref $p->{$k} && length $p->{$k};
+			}
+			push @bad, "sub '" . ($p->{sub} // 'undef') . "' is not a UUID" unless defined $p->{sub} && $p->{sub} =~ $UUID_RE;
+			for my $k (qw(iat exp)) {
+				push @bad, "$k is not a JSON integer" unless $j->{payload_json} =~ /"$k"\s*:\s*[0-9]+\s*[,}]/;
+			}
+			my ($iat, $exp) = map { ($p->{$_} // '') =~ /\A[0-9]+\z/ ? $p->{$_} : undef } qw(iat exp);
+			if (defined $iat && defined $exp) {
+				push @bad, 'exp - iat is ' . ($exp - $iat) . ", expected $ttl" if $exp - $iat != $ttl;
+				push @bad, "iat $iat is not now (" . int(time) . ')' if abs($iat - time) > 5;
+			}
+			push @bad, "iss is '" . ($p->{iss} // 'undef') . "', expected '$iss'" if ($p->{iss} // '') ne $iss;
+			for my $k (sort keys %{ $o{claims} || {} }) {
+				push @bad, "$k is '" . ($p->{$k} // 'undef') . "', expected '$o{claims}{$k}'"
+				  if !defined $p->{$k} || $p->{$k} ne $o{claims}{$k};
+			}
+		}
+	}
+	my $ok = Test::More::ok(!@bad, "$name: access token (header, HS256 signature, claims)");
+	Test::More::diag("  $_") for @bad;
+	return $ok ? $j->{payload} : undef;
+}
+
+# Three assertions: 200; the body is exactly {accessToken, refreshToken,
+# tokenType "Bearer", expiresIn (a JSON number, default 900)} with a 43-character
+# base64url refresh token and no session cookie; common_ok. Returns the body
+# when all passed, else undef.
+sub token_pair_ok {
+	my ($r, $name, %o) = @_;
+	my $ttl = $o{expires_in} // 900;
+	my $st = Test::More::is($r->{status}, 200, "$name: 200");
+	my @bad;
+	my $j = $r->{json};
+	if (ref $j ne 'HASH') {
+		@bad = ('body is not a JSON object: ' . substr($r->{body} // '', 0, 200));
+	}
+	else {
+		my @keys = sort keys %$j;
+		push @bad, "keys are [@keys]" if "@keys" ne 'accessToken expiresIn refreshToken tokenType';
+		push @bad, "tokenType is '" . ($j->{tokenType} // 'undef') . "'" if ($j->{tokenType} // '') ne 'Bearer';
+		push @bad, 'expiresIn is not the JSON number ' . $ttl unless $r->{body} =~ /"expiresIn"\s*:\s*\Q$ttl\E\s*[,}]/;
+		push @bad, 'refreshToken is not 43 base64url characters: ' . ($j->{refreshToken} // 'undef')
+		  unless defined $j->{refreshToken} && !ref $j->{refreshToken} && $j->{refreshToken} =~ $B64URL_43;
+		push @bad, 'accessToken is not three base64url parts'
+		  unless defined $j->{accessToken} && !ref $j->{accessToken} && $j->{accessToken} =~ /\A[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\z/;
+		push @bad, 'accessToken equals refreshToken' if defined $j->{accessToken} && defined $j->{refreshToken} && $j->{accessToken} eq $j->{refreshToken};
+	}
+	push @bad, 'a session cookie was set' if $r->{cookies}{session};
+	my $ok = Test::More::ok(!@bad, "$name: the token pair");
+	Test::More::diag("  $_") for @bad;
+	$ok &= common_ok($r, $name);
+	return $st && $ok ? $j : undef;
+}
+
+# Four assertions: 401, body exactly {"error":"Unauthorized"}, one
+# WWW-Authenticate header, common_ok. The header is exactly
+# `Bearer realm="bulwark", error="invalid_token"` when $invalid is true (a token
+# was presented), exactly `Bearer realm="bulwark"` when it is false but
+# defined (no Authorization), either when undef.
+sub bearer_401_ok {
+	my ($r, $name, $invalid) = @_;
+	my $ok = Test::More::is($r->{status}, 401, "$name: 401");
+	$ok &= Test::More::is_deeply($r->{json}, { error => 'Unauthorized' }, "$name: {\"error\":\"Unauthorized\"}")
+	  or Test::More::diag('  body: ' . substr($r->{body} // '', 0, 200));
+	my @v = map { $_->[1] } grep { $_->[0] eq 'www-authenticate' } @{ $r->{header_list} || [] };
+	my $plain = 'Bearer realm="bulwark"';
+	my $err   = 'Bearer realm="bulwark", error="invalid_token"';
+	my @want  = !defined $invalid ? ($plain, $err) : $invalid ? ($err) : ($plain);
+	$ok &= Test::More::ok(@v == 1 && (grep { $_ eq $v[0] } @want), "$name: WWW-Authenticate " . join(' or ', map { "'$_'" } @want))
+	  or Test::More::diag('  WWW-Authenticate: ' . (@v ? join(' | ', @v) : 'missing'));
+	$ok &= common_ok($r, $name);
+	return $ok;
+}
+
+# pg_dump of the bulwark database (schema and data) as text.
+sub pg_dump_text {
+	my $r = run_cmd(
+		cmd => [ cfg('BULWARK_TEST_PGBIN') . '/pg_dump', '-h', cfg('BULWARK_TEST_PGHOST'), '-p', cfg('BULWARK_TEST_PGPORT'),
+			'-U', 'postgres', '-d', 'bulwark' ],
+		timeout => 60,
+	);
+	die "pg_dump failed: $r->{err}" if !defined $r->{exit} || $r->{exit} != 0;
+	return $r->{out};
+}
+
+# Writes $bytes to $path (mode $mode, default 0600).
+sub write_file {
+	my ($path, $bytes, $mode) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	binmode $fh;
+	print $fh $bytes;
+	close $fh or die "$path: $!";
+	chmod($mode // 0600, $path);
+	return $path;
+}
+
+# ---------------------------------------------------------------------------
 # stacks
 
 sub start_stack {
@@ -812,10 +1000,13 @@ sub client { BulwarkTest::Client->new($_[0]) }
 #     content_type => ... (default application/json when there is a body;
 #                          undef: no Content-Type header),
 #     headers => {name => value}, cookies => {name => value}, chunked => 1,
+#     bearer => $token (Authorization: Bearer $token),
 #     timeout => $s, before_last_byte => $code (see parallel_barrier))
+# Tokens in a JSON answer (accessToken, refreshToken) are recorded as secrets.
 sub req {
 	my ($s, $method, $path, %o) = @_;
 	my @h;
+	push @h, [ 'Authorization', "Bearer $o{bearer}" ] if defined $o{bearer};
 	my $body = $o{body};
 	$body = $JSON->encode($body) if ref $body;
 	my $ct = exists $o{content_type} ? $o{content_type} : (defined $body ? $BulwarkTest::JSON_CT =~ s/;.*//r : undef);
@@ -837,6 +1028,10 @@ sub req {
 	for my $c (values %{ $r->{cookies} }) {
 		$s->secret($c->{value}) if $c->{name} eq 'session' || $c->{name} eq 'csrf_token';
 	}
+	if (ref $r->{json} eq 'HASH') {
+		my $j = $r->{json};
+		$s->secret(grep { defined && !ref } map { $j->{$_} } grep { exists $j->{$_} } qw(accessToken refreshToken));
+	}
 	return $r;
 }
 
@@ -844,6 +1039,30 @@ sub req {
 # response, its jar holds session and csrf_token.
 sub signup { my $s = shift; $s->post_credentials('/signup', @_) }
 sub login  { my $s = shift; $s->post_credentials('/login', @_) }
+
+# POST /token/login {email, password, %extra}; returns the response.
+sub token_login {
+	my ($s, $email, $password, %extra) = @_;
+	$s->secret($password);
+	return $s->req(POST => '/token/login', body => { email => $email, password => $password, %extra });
+}
+
+# /token/login that must work: one assertion ("setup: /token/login $tag"),
+# dying if it fails; returns the body {accessToken, refreshToken, ...}.
+sub token_pair {
+	my ($s, $email, $password, $tag) = @_;
+	my $r = $s->token_login($email, $password);
+	Test::More::is($r->{status}, 200, 'setup: /token/login' . (defined $tag ? " $tag" : ''))
+	  && ref $r->{json} eq 'HASH' && defined $r->{json}{accessToken} && defined $r->{json}{refreshToken}
+	  or die "/token/login does not work: $r->{status} " . substr($r->{body} // '', 0, 200) . "\n";
+	return $r->{json};
+}
+
+# POST /token/refresh {"refreshToken": $token}; returns the response.
+sub refresh {
+	my ($s, $token, %o) = @_;
+	return $s->req(POST => '/token/refresh', body => { refreshToken => $token }, %o);
+}
 
 sub post_credentials {
 	my ($s, $path, $email, $password, %o) = @_;

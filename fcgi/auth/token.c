@@ -1,0 +1,304 @@
+/*
+ * auth/token.c -- tokens for API clients: short-lived JWT access tokens
+ * and refresh tokens in families.
+ *
+ * An access token is checked against the key ring (core/jwt.c) and then,
+ * in one round trip, against the user as stored now, the user's revocation
+ * mark and the deny list: a deleted or demoted user loses access on the
+ * next request, and a logged-out token at once on every worker.
+ *
+ * A refresh token is a secret (core/crypto.h) stored only as its hash, in
+ * a family with an absolute lifetime.  Spending one issues the next in the
+ * same statement (sql/token_refresh.sql).  The next token is derived from
+ * the spent one with a server key, and the access token that goes with it
+ * from that, so a retry of the same token within the grace window
+ * (BULWARK_REFRESH_REUSE_INTERVAL) gets exactly the same pair while the
+ * database still holds nothing but hashes; any other reuse of a spent
+ * token revokes the family.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "core/config.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "core/validate.h"
+
+/* An iat this far ahead of our clock is still taken (another host's). */
+#define IAT_SKEW_SECONDS 60
+/* A jti: the refresh family's id, '.', then 128 bits in base64url, so
+ * that /token/logout can end the family of the access token it gets. */
+#define JTI_BYTES 16
+#define JTI_FAMILY_LEN 36
+#define JTI_LEN (JTI_FAMILY_LEN + 1 + 22)
+
+/* token_user's own columns, after the user row. */
+enum { TOKEN_USER_REVOKED = USER_NCOLS, TOKEN_USER_DENIED };
+/* token_family_create's columns. */
+enum { FAMILY_ID, FAMILY_IAT };
+/* token_refresh's own columns, after the user row. */
+enum { REFRESH_OUTCOME = USER_NCOLS, REFRESH_FAMILY, REFRESH_USER_ID,
+	REFRESH_IAT };
+
+void
+token_unauthorized(struct request *req, int invalid)
+{
+	response_header(req, "WWW-Authenticate", invalid ?
+	    "Bearer realm=\"bulwark\", error=\"invalid_token\"" :
+	    "Bearer realm=\"bulwark\"");
+	respond_error(req, 401, "Unauthorized");
+}
+
+/* The token of "Authorization: Bearer <token>" (RFC 6750 2.1: the scheme
+ * is case-insensitive, one or more spaces, then the b64token), or NULL;
+ * *present tells whether an Authorization header was sent at all. */
+static const char *
+bearer_token(struct request *req, int *present)
+{
+	const char *h = request_header(req, "HTTP_AUTHORIZATION"), *t;
+	size_t i;
+
+	*present = h != NULL;
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	for (t = h + 7; *t == ' '; t++)
+		;
+	for (i = 0; t[i] != '\0'; i++)
+		if (!isalnum((unsigned char)t[i]) &&
+		    strchr("-._~+/=", t[i]) == NULL)
+			return NULL;
+	return i > 0 ? t : NULL;
+}
+
+int
+token_authenticate(struct request *req)
+{
+	struct jwt_claims c;
+	enum jwt_err e;
+	const char *tok;
+	struct user *u;
+	PGresult *r;
+	enum db_status st;
+	int present;
+
+	if ((tok = bearer_token(req, &present)) == NULL) {
+		token_unauthorized(req, present);
+		return -1;
+	}
+	e = jwt_verify(&cfg.jwt_ring, tok, strlen(tok), (long long)time(NULL),
+	    cfg.jwt_issuer, IAT_SKEW_SECONDS, &c);
+	if (e == JWT_INTERNAL) {
+		respond_internal(req, "jwt");
+		return -1;
+	}
+	if (e != JWT_OK || !uuid_valid(c.sub)) {
+		log_event("info", "token_refused", LF_S("reason",
+		    e != JWT_OK ? jwt_error_name(e) : "sub"), LF_S("ip", req->ip));
+		token_unauthorized(req, 1);
+		return -1;
+	}
+	st = db_exec(req->arena, STMT_token_user, &r, DB_TEXT(c.sub),
+	    DB_INT(c.iat), DB_TEXT(c.jti));
+	if (st != DB_OK) {
+		respond_db_error(req, st, "token user");
+		return -1;
+	}
+	if (PQntuples(r) != 1 || db_bool(r, 0, TOKEN_USER_REVOKED) ||
+	    db_bool(r, 0, TOKEN_USER_DENIED)) {
+		log_event("info", "token_refused", LF_S("reason",
+		    PQntuples(r) != 1 ? "no_user" : db_bool(r, 0,
+		    TOKEN_USER_DENIED) ? "denied" : "revoked"),
+		    LF_S("userId", c.sub), LF_S("ip", req->ip));
+		token_unauthorized(req, 1);
+		return -1;
+	}
+	if ((u = arena_alloc(req->arena, sizeof *u)) == NULL ||
+	    (req->token_jti = arena_strdup(req->arena, c.jti)) == NULL) {
+		respond_internal(req, "token user");
+		return -1;
+	}
+	user_from_row(req, r, 0, u);
+	req->user = u;
+	req->has_bearer = 1;
+	req->token_exp = c.exp;
+	req->user_id_for_log = u->id;
+	return 0;
+}
+
+/* Answers {"accessToken","refreshToken","tokenType","expiresIn"}: an
+ * access token for u with jti and iat, and the refresh token rt. */
+static void
+respond_pair(struct request *req, const struct user *u, const char *jti,
+    long long iat, const struct secret *rt)
+{
+	struct jwt_claims c;
+	char at[JWT_TOKEN_MAX + 1];
+
+	memset(&c, 0, sizeof c);
+	if (snprintf(c.sub, sizeof c.sub, "%s", u->id) >= (int)sizeof c.sub ||
+	    snprintf(c.email, sizeof c.email, "%s", u->email) >=
+	    (int)sizeof c.email ||
+	    snprintf(c.role, sizeof c.role, "%s", u->role) >=
+	    (int)sizeof c.role ||
+	    snprintf(c.jti, sizeof c.jti, "%s", jti) >= (int)sizeof c.jti ||
+	    snprintf(c.iss, sizeof c.iss, "%s", cfg.jwt_issuer) >=
+	    (int)sizeof c.iss) {
+		respond_internal(req, "token claims");
+		return;
+	}
+	c.iat = iat;
+	c.exp = iat + cfg.access_ttl;
+	if (jwt_sign(&cfg.jwt_ring, &c, at, sizeof at) < 0) {
+		respond_internal(req, "token sign");
+		return;
+	}
+	respond_json(req, 200, J_STR("accessToken", at),
+	    J_STR("refreshToken", rt->text), J_STR("tokenType", "Bearer"),
+	    J_INT("expiresIn", cfg.access_ttl));
+	crypto_wipe(at, sizeof at);
+}
+
+/* The jti of the access token that comes with refresh token rt of
+ * family: derived from rt's hash with a server key, so a retry within the
+ * grace window gets the same token again. */
+static int
+make_jti(char out[JTI_LEN + 1], const char *family, const struct secret *rt)
+{
+	unsigned char raw[32];
+	int rc = -1;
+
+	if (strlen(family) == JTI_FAMILY_LEN &&
+	    crypto_hmac_sha256(cfg.refresh_key, sizeof cfg.refresh_key,
+	    rt->hash, sizeof rt->hash, raw) == 0) {
+		memcpy(out, family, JTI_FAMILY_LEN);
+		out[JTI_FAMILY_LEN] = '.';
+		if (b64url_encode(raw, JTI_BYTES, out + JTI_FAMILY_LEN + 1,
+		    JTI_LEN - JTI_FAMILY_LEN) == JTI_LEN - JTI_FAMILY_LEN - 1)
+			rc = 0;
+	}
+	crypto_wipe(raw, sizeof raw);
+	return rc;
+}
+
+/* The family id a jti starts with, or NULL. */
+static const char *
+jti_family(struct request *req, const char *jti)
+{
+	char *f;
+
+	if (strlen(jti) != JTI_LEN || jti[JTI_FAMILY_LEN] != '.' ||
+	    (f = arena_strndup(req->arena, jti, JTI_FAMILY_LEN)) == NULL ||
+	    !uuid_valid(f))
+		return NULL;
+	return f;
+}
+
+void
+token_issue(struct request *req, const struct user *u)
+{
+	struct secret rt;
+	char jti[JTI_LEN + 1];
+	PGresult *r;
+	enum db_status st;
+
+	if (secret_mint(&rt) < 0) {
+		respond_internal(req, "random");
+		return;
+	}
+	st = db_exec(req->arena, STMT_token_family_create, &r, DB_TEXT(u->id),
+	    DB_BYTES(rt.hash, sizeof rt.hash), DB_INT(cfg.refresh_ttl));
+	if (st != DB_OK || PQntuples(r) != 1)
+		respond_db_error(req, st != DB_OK ? st : DB_ERROR,
+		    "refresh family");
+	else if (make_jti(jti, db_text(r, 0, FAMILY_ID), &rt) < 0)
+		respond_internal(req, "jti");
+	else
+		respond_pair(req, u, jti, db_int(r, 0, FAMILY_IAT), &rt);
+	secret_wipe(&rt);
+}
+
+void
+token_refresh(struct request *req, const char *text)
+{
+	struct secret cur, next;
+	char jti[JTI_LEN + 1];
+	const char *outcome;
+	struct user u;
+	PGresult *r;
+	enum db_status st;
+
+	/* A malformed token names no family: no database trip. */
+	if (secret_parse(&cur, text) < 0) {
+		respond_error(req, 401, "Invalid refresh token");
+		return;
+	}
+	if (secret_derive(&next, cfg.refresh_key, cur.hash,
+	    sizeof cur.hash) < 0) {
+		respond_internal(req, "refresh derive");
+		goto out;
+	}
+	st = db_exec(req->arena, STMT_token_refresh, &r,
+	    DB_BYTES(cur.hash, sizeof cur.hash),
+	    DB_BYTES(next.hash, sizeof next.hash),
+	    DB_INT(cfg.refresh_reuse_interval));
+	if (st != DB_OK || PQntuples(r) != 1) {
+		respond_db_error(req, st != DB_OK ? st : DB_ERROR, "refresh");
+		goto out;
+	}
+	outcome = db_text(r, 0, REFRESH_OUTCOME);
+	if (strcmp(outcome, "reuse") == 0)
+		log_event("warning", "refresh_token_reuse",
+		    LF_S("familyId", db_text(r, 0, REFRESH_FAMILY)),
+		    LF_S("userId", db_text(r, 0, REFRESH_USER_ID)),
+		    LF_S("ip", req->ip));
+	if ((strcmp(outcome, "rotated") != 0 &&
+	    strcmp(outcome, "grace") != 0) ||
+	    PQgetisnull(r, 0, USER_COL_ID)) {
+		respond_error(req, 401, "Invalid refresh token");
+		goto out;
+	}
+	user_from_row(req, r, 0, &u);
+	req->user_id_for_log = u.id;
+	if (make_jti(jti, db_text(r, 0, REFRESH_FAMILY), &next) < 0) {
+		respond_internal(req, "jti");
+		goto out;
+	}
+	if (strcmp(outcome, "grace") == 0)
+		log_event("info", "refresh_token_retry",
+		    LF_S("familyId", db_text(r, 0, REFRESH_FAMILY)),
+		    LF_S("userId", u.id), LF_S("ip", req->ip));
+	respond_pair(req, &u, jti, db_int(r, 0, REFRESH_IAT), &next);
+out:
+	secret_wipe(&cur);
+	secret_wipe(&next);
+}
+
+void
+token_logout(struct request *req, const char *refresh_text)
+{
+	struct secret rt;
+	int given;
+	PGresult *r;
+	enum db_status st;
+
+	given = refresh_text != NULL && secret_parse(&rt, refresh_text) == 0;
+	st = db_exec(req->arena, STMT_token_logout, &r,
+	    DB_TEXT(req->token_jti), DB_INT(req->token_exp),
+	    DB_TEXT(req->user->id),
+	    DB_BYTES(given ? rt.hash : NULL, given ? sizeof rt.hash : 0),
+	    DB_TEXT(jti_family(req, req->token_jti)));
+	if (given)
+		secret_wipe(&rt);
+	if (st != DB_OK || PQntuples(r) != 1) {
+		respond_db_error(req, st != DB_OK ? st : DB_ERROR,
+		    "token logout");
+		return;
+	}
+	log_event("info", "token_revoked", LF_S("userId", req->user->id),
+	    LF_I("families", db_int(r, 0, 0)), LF_S("ip", req->ip));
+	respond_json(req, 200, J_BOOL("ok", 1));
+}
