@@ -1,8 +1,9 @@
 -- A new refresh family for a token login, with its first token; also
 -- removes a few expired families (SKIP LOCKED: never waits on a refresh).
 -- $1 user id, $2 the token's hash (bytea), $3 the family's lifetime in
--- seconds.  Returns the family id and now in whole seconds (the access
--- token's iat, on the database's clock like every later one).
+-- seconds.  Returns the family id and when the access token is issued, in
+-- microseconds on the database's clock (its iat is that in whole seconds;
+-- its jti carries it exactly, for the revocation mark: token_user.sql).
 WITH gc AS (
     DELETE FROM refresh_families
      WHERE id IN (SELECT id FROM refresh_families
@@ -16,5 +17,5 @@ WITH gc AS (
     INSERT INTO refresh_tokens (hash, family_id)
     SELECT $2, id FROM f
 )
-SELECT id::text, floor(extract(epoch FROM now()))::bigint
+SELECT id::text, (extract(epoch FROM now()) * 1000000)::bigint
   FROM f

@@ -14,8 +14,8 @@
 -- on clock_timestamp(): now() is when this statement began, which for a
 -- waiter can be before the winner rotated.
 -- Returns one row: the user row (user.cols; NULLs when unknown), then the
--- outcome, family id, user id and the access token's iat (when $2 was
--- issued, in whole seconds).
+-- outcome, family id, user id and when $2 was issued, in microseconds
+-- (the access token's issue time: see token_family_create.sql).
 WITH tok AS (
     SELECT family_id FROM refresh_tokens WHERE hash = $1
 ), fam AS (
@@ -54,8 +54,8 @@ SELECT @user(u)@,
             WHEN EXISTS (SELECT 1 FROM revoke) THEN 'reuse'
             ELSE 'grace' END,
        fam.id::text, fam.user_id::text,
-       floor(extract(epoch FROM coalesce((SELECT rotated_at FROM rotate),
-                                         fam.rotated_at)))::bigint
+       (extract(epoch FROM coalesce((SELECT rotated_at FROM rotate),
+                                    fam.rotated_at)) * 1000000)::bigint
   FROM (SELECT 1) AS one
   LEFT JOIN fam ON true
   LEFT JOIN users u ON u.id = fam.user_id

@@ -17,7 +17,9 @@
  * token revokes the family.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -30,19 +32,25 @@
 
 /* An iat this far ahead of our clock is still taken (another host's). */
 #define IAT_SKEW_SECONDS 60
-/* A jti: the refresh family's id, '.', then 128 bits in base64url, so
- * that /token/logout can end the family of the access token it gets. */
-#define JTI_BYTES 16
+/*
+ * A jti is "<family id>.<issued>.<tag>": the refresh family the token came
+ * with (so /token/logout can end it), when it was issued in microseconds
+ * on the database's clock (so the revocation mark is exact although iat
+ * is whole seconds), and 8 base64url characters of HMAC of the refresh
+ * token's hash under the refresh key (unique, and the same again for a
+ * retry within the grace window).  The signature covers all of it.
+ */
 #define JTI_FAMILY_LEN 36
-#define JTI_LEN (JTI_FAMILY_LEN + 1 + 22)
+#define JTI_TAG_BYTES 6
+#define JTI_TAG_LEN 8
 
 /* token_user's own columns, after the user row. */
 enum { TOKEN_USER_REVOKED = USER_NCOLS, TOKEN_USER_DENIED };
 /* token_family_create's columns. */
-enum { FAMILY_ID, FAMILY_IAT };
+enum { FAMILY_ID, FAMILY_ISSUED_US };
 /* token_refresh's own columns, after the user row. */
 enum { REFRESH_OUTCOME = USER_NCOLS, REFRESH_FAMILY, REFRESH_USER_ID,
-	REFRESH_IAT };
+	REFRESH_ISSUED_US };
 
 void
 token_unauthorized(struct request *req, int invalid)
@@ -51,6 +59,52 @@ token_unauthorized(struct request *req, int invalid)
 	    "Bearer realm=\"bulwark\", error=\"invalid_token\"" :
 	    "Bearer realm=\"bulwark\"");
 	respond_error(req, 401, "Unauthorized");
+}
+
+/* The jti of the access token issued at issued_us with refresh token rt
+ * of family.  -1 when it cannot be made. */
+static int
+make_jti(char out[JWT_JTI_MAX + 1], const char *family, long long issued_us,
+    const struct secret *rt)
+{
+	unsigned char raw[32];
+	char tag[JTI_TAG_LEN + 1];
+	int rc = -1, n;
+
+	if (strlen(family) == JTI_FAMILY_LEN && issued_us > 0 &&
+	    crypto_hmac_sha256(cfg.refresh_key, sizeof cfg.refresh_key,
+	    rt->hash, sizeof rt->hash, raw) == 0 &&
+	    b64url_encode(raw, JTI_TAG_BYTES, tag, sizeof tag) == JTI_TAG_LEN) {
+		n = snprintf(out, JWT_JTI_MAX + 1, "%s.%lld.%s", family,
+		    issued_us, tag);
+		rc = n > 0 && n <= JWT_JTI_MAX ? 0 : -1;
+	}
+	crypto_wipe(raw, sizeof raw);
+	return rc;
+}
+
+/* Splits a jti that make_jti made: its family (arena memory) and when it
+ * was issued.  -1 when it is not of that form. */
+static int
+jti_parse(struct request *req, const char *jti, const char **family,
+    long long *issued_us)
+{
+	const char *p = jti + JTI_FAMILY_LEN + 1;
+	char *end, *f;
+	long long v;
+
+	if (strlen(jti) <= JTI_FAMILY_LEN + 1 || jti[JTI_FAMILY_LEN] != '.' ||
+	    *p < '1' || *p > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(p, &end, 10);
+	if (errno != 0 || *end != '.' || strlen(end + 1) != JTI_TAG_LEN ||
+	    (f = arena_strndup(req->arena, jti, JTI_FAMILY_LEN)) == NULL ||
+	    !uuid_valid(f))
+		return -1;
+	*family = f;
+	*issued_us = v;
+	return 0;
 }
 
 /* The token of "Authorization: Bearer <token>" (RFC 6750 2.1: the scheme
@@ -79,7 +133,8 @@ token_authenticate(struct request *req)
 {
 	struct jwt_claims c;
 	enum jwt_err e;
-	const char *tok;
+	const char *tok, *family = NULL, *why = NULL;
+	long long issued_us = 0;
 	struct user *u;
 	PGresult *r;
 	enum db_status st;
@@ -95,14 +150,23 @@ token_authenticate(struct request *req)
 		respond_internal(req, "jwt");
 		return -1;
 	}
-	if (e != JWT_OK || !uuid_valid(c.sub)) {
-		log_event("info", "token_refused", LF_S("reason",
-		    e != JWT_OK ? jwt_error_name(e) : "sub"), LF_S("ip", req->ip));
+	/* Signed by us, so these hold for every token we made; one that
+	 * breaks them was made with a stolen key or by a bug. */
+	if (e != JWT_OK)
+		why = jwt_error_name(e);
+	else if (!uuid_valid(c.sub))
+		why = "sub";
+	else if (jti_parse(req, c.jti, &family, &issued_us) < 0 ||
+	    issued_us / 1000000 != c.iat)
+		why = "jti";
+	if (why != NULL) {
+		log_event("info", "token_refused", LF_S("reason", why),
+		    LF_S("ip", req->ip));
 		token_unauthorized(req, 1);
 		return -1;
 	}
 	st = db_exec(req->arena, STMT_token_user, &r, DB_TEXT(c.sub),
-	    DB_INT(c.iat), DB_TEXT(c.jti));
+	    DB_INT(issued_us), DB_TEXT(c.jti));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "token user");
 		return -1;
@@ -125,18 +189,25 @@ token_authenticate(struct request *req)
 	req->user = u;
 	req->has_bearer = 1;
 	req->token_exp = c.exp;
+	req->token_family = family;
 	req->user_id_for_log = u->id;
 	return 0;
 }
 
-/* Answers {"accessToken","refreshToken","tokenType","expiresIn"}: an
- * access token for u with jti and iat, and the refresh token rt. */
+/* Answers {"accessToken","refreshToken","tokenType","expiresIn"}: the
+ * access token for u issued at issued_us (microseconds) with refresh token
+ * rt of family, and rt. */
 static void
-respond_pair(struct request *req, const struct user *u, const char *jti,
-    long long iat, const struct secret *rt)
+respond_pair(struct request *req, const struct user *u, const char *family,
+    long long issued_us, const struct secret *rt)
 {
 	struct jwt_claims c;
-	char at[JWT_TOKEN_MAX + 1];
+	char at[JWT_TOKEN_MAX + 1], jti[JWT_JTI_MAX + 1];
+
+	if (make_jti(jti, family, issued_us, rt) < 0) {
+		respond_internal(req, "jti");
+		return;
+	}
 
 	memset(&c, 0, sizeof c);
 	if (snprintf(c.sub, sizeof c.sub, "%s", u->id) >= (int)sizeof c.sub ||
@@ -150,8 +221,8 @@ respond_pair(struct request *req, const struct user *u, const char *jti,
 		respond_internal(req, "token claims");
 		return;
 	}
-	c.iat = iat;
-	c.exp = iat + cfg.access_ttl;
+	c.iat = issued_us / 1000000;
+	c.exp = c.iat + cfg.access_ttl;
 	if (jwt_sign(&cfg.jwt_ring, &c, at, sizeof at) < 0) {
 		respond_internal(req, "token sign");
 		return;
@@ -162,46 +233,10 @@ respond_pair(struct request *req, const struct user *u, const char *jti,
 	crypto_wipe(at, sizeof at);
 }
 
-/* The jti of the access token that comes with refresh token rt of
- * family: derived from rt's hash with a server key, so a retry within the
- * grace window gets the same token again. */
-static int
-make_jti(char out[JTI_LEN + 1], const char *family, const struct secret *rt)
-{
-	unsigned char raw[32];
-	int rc = -1;
-
-	if (strlen(family) == JTI_FAMILY_LEN &&
-	    crypto_hmac_sha256(cfg.refresh_key, sizeof cfg.refresh_key,
-	    rt->hash, sizeof rt->hash, raw) == 0) {
-		memcpy(out, family, JTI_FAMILY_LEN);
-		out[JTI_FAMILY_LEN] = '.';
-		if (b64url_encode(raw, JTI_BYTES, out + JTI_FAMILY_LEN + 1,
-		    JTI_LEN - JTI_FAMILY_LEN) == JTI_LEN - JTI_FAMILY_LEN - 1)
-			rc = 0;
-	}
-	crypto_wipe(raw, sizeof raw);
-	return rc;
-}
-
-/* The family id a jti starts with, or NULL. */
-static const char *
-jti_family(struct request *req, const char *jti)
-{
-	char *f;
-
-	if (strlen(jti) != JTI_LEN || jti[JTI_FAMILY_LEN] != '.' ||
-	    (f = arena_strndup(req->arena, jti, JTI_FAMILY_LEN)) == NULL ||
-	    !uuid_valid(f))
-		return NULL;
-	return f;
-}
-
 void
 token_issue(struct request *req, const struct user *u)
 {
 	struct secret rt;
-	char jti[JTI_LEN + 1];
 	PGresult *r;
 	enum db_status st;
 
@@ -214,10 +249,9 @@ token_issue(struct request *req, const struct user *u)
 	if (st != DB_OK || PQntuples(r) != 1)
 		respond_db_error(req, st != DB_OK ? st : DB_ERROR,
 		    "refresh family");
-	else if (make_jti(jti, db_text(r, 0, FAMILY_ID), &rt) < 0)
-		respond_internal(req, "jti");
 	else
-		respond_pair(req, u, jti, db_int(r, 0, FAMILY_IAT), &rt);
+		respond_pair(req, u, db_text(r, 0, FAMILY_ID),
+		    db_int(r, 0, FAMILY_ISSUED_US), &rt);
 	secret_wipe(&rt);
 }
 
@@ -225,7 +259,6 @@ void
 token_refresh(struct request *req, const char *text)
 {
 	struct secret cur, next;
-	char jti[JTI_LEN + 1];
 	const char *outcome;
 	struct user u;
 	PGresult *r;
@@ -263,15 +296,12 @@ token_refresh(struct request *req, const char *text)
 	}
 	user_from_row(req, r, 0, &u);
 	req->user_id_for_log = u.id;
-	if (make_jti(jti, db_text(r, 0, REFRESH_FAMILY), &next) < 0) {
-		respond_internal(req, "jti");
-		goto out;
-	}
 	if (strcmp(outcome, "grace") == 0)
 		log_event("info", "refresh_token_retry",
 		    LF_S("familyId", db_text(r, 0, REFRESH_FAMILY)),
 		    LF_S("userId", u.id), LF_S("ip", req->ip));
-	respond_pair(req, &u, jti, db_int(r, 0, REFRESH_IAT), &next);
+	respond_pair(req, &u, db_text(r, 0, REFRESH_FAMILY),
+	    db_int(r, 0, REFRESH_ISSUED_US), &next);
 out:
 	secret_wipe(&cur);
 	secret_wipe(&next);
@@ -290,7 +320,7 @@ token_logout(struct request *req, const char *refresh_text)
 	    DB_TEXT(req->token_jti), DB_INT(req->token_exp),
 	    DB_TEXT(req->user->id),
 	    DB_BYTES(given ? rt.hash : NULL, given ? sizeof rt.hash : 0),
-	    DB_TEXT(jti_family(req, req->token_jti)));
+	    DB_TEXT(req->token_family));
 	if (given)
 		secret_wipe(&rt);
 	if (st != DB_OK || PQntuples(r) != 1) {

@@ -46,6 +46,7 @@ struct request {
 	int has_bearer;    /* authenticated by an access token */
 	const char *token_jti; /* ... its jti and exp */
 	long long token_exp;
+	const char *token_family; /* ... and its refresh family */
 	/* Response state. */
 	int status;
 	char *extra_headers; /* "Name: value\r\n" lines, arena memory */
