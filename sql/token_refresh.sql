@@ -52,7 +52,9 @@ SELECT @user(u)@,
             THEN 'revoked'
             WHEN EXISTS (SELECT 1 FROM rotate) THEN 'rotated'
             WHEN EXISTS (SELECT 1 FROM revoke) THEN 'reuse'
-            ELSE 'grace' END,
+            WHEN $3::int > 0 AND fam.previous_hash = $1
+                 AND fam.current_hash = $2 THEN 'grace'
+            ELSE 'error' END,
        fam.id::text, fam.user_id::text,
        (extract(epoch FROM coalesce((SELECT rotated_at FROM rotate),
                                     fam.rotated_at)) * 1000000)::bigint

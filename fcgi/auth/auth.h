@@ -65,10 +65,14 @@ int session_presented(struct request *, struct secret *out);
 /* Sets the session cookie to sid's text and binds the CSRF token to it
  * (the row is the caller's). */
 void session_set_cookie(struct request *, const struct secret *sid);
-/* The CSRF token bound to a session: base64url of HMAC-SHA256 under
- * cfg.csrf_key of the session's hash.  -1 when HMAC fails. */
+/* The CSRF token bound to a session: base64url of HMAC-SHA256 of the
+ * session's hash under the CSRF key of the ring's first key.  -1 when
+ * HMAC fails. */
 int session_csrf_token(const unsigned char hash[32],
     char out[SECRET_TEXT_LEN + 1]);
+/* 1 when token is the session's CSRF token under the CSRF key of any key
+ * of the ring (constant-time comparisons). */
+int session_csrf_valid(const unsigned char hash[32], const char *token);
 void session_clear_cookie(struct request *);
 int session_delete_current(struct request *);
 /* Work that no response waits for, run after FCGX_Finish_r: records
@@ -83,6 +87,9 @@ void session_after_response(struct request *);
  * 401 with WWW-Authenticate (or 503/500) and returns -1.  On success
  * req->user, has_bearer, token_jti and token_exp are set. */
 int token_authenticate(struct request *);
+/* 1 when the request sends "Authorization: Bearer ...": a route that takes
+ * a session or a token then judges it by the token alone. */
+int token_presented(struct request *);
 /* 401 {"error":"Unauthorized"} with WWW-Authenticate: Bearer (RFC 6750),
  * error="invalid_token" when a token was presented. */
 void token_unauthorized(struct request *, int invalid);

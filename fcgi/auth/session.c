@@ -32,12 +32,6 @@ session_authenticate(struct request *req)
 	}
 	memcpy(req->session_hash, sid.hash, sizeof req->session_hash);
 	secret_wipe(&sid);
-	/* The CSRF token this session's requests must carry: the response
-	 * sets it again whenever the browser's cookie differs. */
-	if (session_csrf_token(req->session_hash, req->csrf_want) < 0) {
-		respond_internal(req, "csrf token");
-		return -1;
-	}
 	st = db_exec(req->arena, STMT_session_user, &r,
 	    DB_BYTES(req->session_hash, sizeof req->session_hash));
 	if (st != DB_OK) {
@@ -51,6 +45,12 @@ session_authenticate(struct request *req)
 	}
 	if ((u = arena_alloc(req->arena, sizeof *u)) == NULL) {
 		respond_internal(req, "session user");
+		return -1;
+	}
+	/* The CSRF token this session's requests must carry: the response
+	 * sets it again whenever the browser's cookie differs. */
+	if (session_csrf_token(req->session_hash, req->csrf_want) < 0) {
+		respond_internal(req, "csrf token");
 		return -1;
 	}
 	user_from_row(req, r, 0, u);
@@ -103,11 +103,28 @@ session_csrf_token(const unsigned char hash[32],
 {
 	struct secret t;
 
-	if (secret_derive(&t, cfg.csrf_key, hash, 32) < 0)
+	if (cfg.jwt_ring.n == 0 || secret_derive(&t, cfg.csrf_keys[0], hash,
+	    32) < 0)
 		return -1;
 	memcpy(out, t.text, SECRET_TEXT_LEN + 1);
 	secret_wipe(&t);
 	return 0;
+}
+
+int
+session_csrf_valid(const unsigned char hash[32], const char *token)
+{
+	struct secret t;
+	size_t i, n = strlen(token);
+	int ok = 0;
+
+	for (i = 0; i < cfg.jwt_ring.n; i++) {
+		if (secret_derive(&t, cfg.csrf_keys[i], hash, 32) < 0)
+			continue;
+		ok |= crypto_equal(token, n, t.text, SECRET_TEXT_LEN);
+		secret_wipe(&t);
+	}
+	return ok;
 }
 
 void

@@ -67,13 +67,18 @@ static int
 make_jti(char out[JWT_JTI_MAX + 1], const char *family, long long issued_us,
     const struct secret *rt)
 {
-	unsigned char raw[32];
+	unsigned char in[4 + SECRET_HASH_LEN], raw[32];
 	char tag[JTI_TAG_LEN + 1];
 	int rc = -1, n;
 
+	/* Labelled: the next refresh token is HMAC of the bare hash under
+	 * the same key, and the jti, which anyone holding the access token
+	 * reads, must tell nothing of it. */
+	memcpy(in, "jti:", 4);
+	memcpy(in + 4, rt->hash, SECRET_HASH_LEN);
 	if (strlen(family) == JTI_FAMILY_LEN && issued_us > 0 &&
 	    crypto_hmac_sha256(cfg.refresh_key, sizeof cfg.refresh_key,
-	    rt->hash, sizeof rt->hash, raw) == 0 &&
+	    in, sizeof in, raw) == 0 &&
 	    b64url_encode(raw, JTI_TAG_BYTES, tag, sizeof tag) == JTI_TAG_LEN) {
 		n = snprintf(out, JWT_JTI_MAX + 1, "%s.%lld.%s", family,
 		    issued_us, tag);
@@ -129,6 +134,14 @@ bearer_token(struct request *req, int *present)
 }
 
 int
+token_presented(struct request *req)
+{
+	const char *h = request_header(req, "HTTP_AUTHORIZATION");
+
+	return h != NULL && strncasecmp(h, "Bearer ", 7) == 0;
+}
+
+int
 token_authenticate(struct request *req)
 {
 	struct jwt_claims c;
@@ -166,7 +179,7 @@ token_authenticate(struct request *req)
 		return -1;
 	}
 	st = db_exec(req->arena, STMT_token_user, &r, DB_TEXT(c.sub),
-	    DB_INT(issued_us), DB_TEXT(c.jti));
+	    DB_INT(issued_us), DB_TEXT(c.jti), DB_TEXT(family));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "token user");
 		return -1;
@@ -199,7 +212,7 @@ token_authenticate(struct request *req)
  * rt of family, and rt. */
 static void
 respond_pair(struct request *req, const struct user *u, const char *family,
-    long long issued_us, const struct secret *rt)
+    long long issued_us, const struct secret *rt, long expires_in)
 {
 	struct jwt_claims c;
 	char at[JWT_TOKEN_MAX + 1], jti[JWT_JTI_MAX + 1];
@@ -229,7 +242,7 @@ respond_pair(struct request *req, const struct user *u, const char *family,
 	}
 	respond_json(req, 200, J_STR("accessToken", at),
 	    J_STR("refreshToken", rt->text), J_STR("tokenType", "Bearer"),
-	    J_INT("expiresIn", cfg.access_ttl));
+	    J_INT("expiresIn", expires_in));
 	crypto_wipe(at, sizeof at);
 }
 
@@ -251,7 +264,7 @@ token_issue(struct request *req, const struct user *u)
 		    "refresh family");
 	else
 		respond_pair(req, u, db_text(r, 0, FAMILY_ID),
-		    db_int(r, 0, FAMILY_ISSUED_US), &rt);
+		    db_int(r, 0, FAMILY_ISSUED_US), &rt, cfg.access_ttl);
 	secret_wipe(&rt);
 }
 
@@ -260,6 +273,7 @@ token_refresh(struct request *req, const char *text)
 {
 	struct secret cur, next;
 	const char *outcome;
+	long long issued_us, left;
 	struct user u;
 	PGresult *r;
 	enum db_status st;
@@ -300,8 +314,12 @@ token_refresh(struct request *req, const char *text)
 		log_event("info", "refresh_token_retry",
 		    LF_S("familyId", db_text(r, 0, REFRESH_FAMILY)),
 		    LF_S("userId", u.id), LF_S("ip", req->ip));
-	respond_pair(req, &u, db_text(r, 0, REFRESH_FAMILY),
-	    db_int(r, 0, REFRESH_ISSUED_US), &next);
+	/* A retry gets the same access token: what is left of its life. */
+	issued_us = db_int(r, 0, REFRESH_ISSUED_US);
+	left = issued_us / 1000000 + cfg.access_ttl - (long long)time(NULL);
+	respond_pair(req, &u, db_text(r, 0, REFRESH_FAMILY), issued_us, &next,
+	    strcmp(outcome, "grace") != 0 || left > cfg.access_ttl ?
+	    cfg.access_ttl : left < 1 ? 1 : (long)left);
 out:
 	secret_wipe(&cur);
 	secret_wipe(&next);

@@ -183,6 +183,7 @@ read_secret_file(const char *what, const char *path, char **out,
 			if (errno == EINTR)
 				continue;
 			close(fd);
+			crypto_wipe(buf, sizeof buf);
 			snprintf(err, errlen, "%s: read error", what);
 			return -1;
 		}
@@ -199,6 +200,7 @@ read_secret_file(const char *what, const char *path, char **out,
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if ((*out = malloc(len + 1)) == NULL) {
+		crypto_wipe(buf, sizeof buf);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -206,6 +208,69 @@ read_secret_file(const char *what, const char *path, char **out,
 	(*out)[len] = '\0';
 	*outlen = len;
 	crypto_wipe(buf, sizeof buf);
+	return 0;
+}
+
+/* A copy of key's value, or of def when unset; -1 on ENOMEM. */
+static int
+dup_def(const char *key, const char *def, char **out)
+{
+	if (dup_opt(key, out) < 0)
+		return -1;
+	if (*out == NULL && (*out = strdup(def)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* The mail settings: the transport and what it needs, the From: header
+ * and the base of links, each checked so that nothing configured can put
+ * a CR or LF into a header. */
+static int
+load_mail(struct config *c, int serving, char *err, size_t errlen)
+{
+	const char *v = config_get("BULWARK_MAIL_TRANSPORT");
+	size_t n;
+
+	if (v == NULL || *v == '\0' || strcmp(v, "sendmail") == 0)
+		c->mail_transport = MAIL_SENDMAIL;
+	else if (strcmp(v, "file") == 0)
+		c->mail_transport = MAIL_FILE;
+	else {
+		snprintf(err, errlen, "BULWARK_MAIL_TRANSPORT must be file or "
+		    "sendmail");
+		return -1;
+	}
+	if (dup_opt("BULWARK_MAIL_DIR", &c->mail_dir) < 0 ||
+	    dup_def("BULWARK_SENDMAIL", "/usr/sbin/sendmail", &c->sendmail) < 0 ||
+	    dup_def("BULWARK_MAIL_FROM", "Bulwark <no-reply@localhost>",
+	    &c->mail_from) < 0 ||
+	    dup_def("BULWARK_PUBLIC_URL", "http://localhost:3000",
+	    &c->public_url) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Only what serves sends mail; the other commands need no mail
+	 * directory. */
+	if (serving && c->mail_transport == MAIL_FILE && c->mail_dir == NULL) {
+		snprintf(err, errlen, "BULWARK_MAIL_TRANSPORT=file needs "
+		    "BULWARK_MAIL_DIR");
+		return -1;
+	}
+	if (strpbrk(c->mail_from, "\r\n") != NULL ||
+	    strpbrk(c->public_url, "\r\n \t") != NULL) {
+		snprintf(err, errlen, "BULWARK_MAIL_FROM and BULWARK_PUBLIC_URL "
+		    "may not hold a line break (nor the URL a space)");
+		return -1;
+	}
+	if (strncmp(c->public_url, "http://", 7) != 0 &&
+	    strncmp(c->public_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "BULWARK_PUBLIC_URL must start with "
+		    "http:// or https://");
+		return -1;
+	}
+	n = strlen(c->public_url);
+	while (n > 0 && c->public_url[n - 1] == '/')
+		c->public_url[--n] = '\0';
 	return 0;
 }
 
@@ -217,9 +282,10 @@ load_ring(struct config *c, char *err, size_t errlen)
 {
 	static const char csrf_label[] = "bulwark csrf v1";
 	static const char refresh_label[] = "bulwark refresh v1";
+	static const char mail_label[] = "bulwark mail v1";
 	const struct jwt_key *k;
 	char msg[256], *text;
-	size_t len;
+	size_t len, i;
 	int rc;
 
 	if (c->jwt_keys_file != NULL) {
@@ -242,14 +308,25 @@ load_ring(struct config *c, char *err, size_t errlen)
 	}
 	if (c->jwt_ring.n == 0)
 		return 0;
-	k = &c->jwt_ring.keys[0];
-	if (jwt_hs256(k->key, k->len, csrf_label, sizeof csrf_label - 1,
-	    c->csrf_key) < 0 || jwt_hs256(k->key, k->len, refresh_label,
-	    sizeof refresh_label - 1, c->refresh_key) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	/* A CSRF key for every key of the ring: the first makes the
+	 * session's token, any verifies it, so a new signing key put first
+	 * does not fail the forms that browsers have open. */
+	for (i = 0; i < c->jwt_ring.n; i++) {
+		k = &c->jwt_ring.keys[i];
+		if (jwt_hs256(k->key, k->len, csrf_label,
+		    sizeof csrf_label - 1, c->csrf_keys[i]) < 0)
+			goto oom;
 	}
+	k = &c->jwt_ring.keys[0];
+	if (jwt_hs256(k->key, k->len, refresh_label,
+	    sizeof refresh_label - 1, c->refresh_key) < 0 ||
+	    jwt_hs256(k->key, k->len, mail_label, sizeof mail_label - 1,
+	    c->mail_key) < 0)
+		goto oom;
 	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 static void
@@ -265,8 +342,13 @@ config_release(struct config *c)
 	free(c->jwt_keys_file);
 	free(c->jwt_issuer);
 	jwt_ring_wipe(&c->jwt_ring);
-	crypto_wipe(c->csrf_key, sizeof c->csrf_key);
+	crypto_wipe(c->csrf_keys, sizeof c->csrf_keys);
 	crypto_wipe(c->refresh_key, sizeof c->refresh_key);
+	crypto_wipe(c->mail_key, sizeof c->mail_key);
+	free(c->mail_dir);
+	free(c->sendmail);
+	free(c->mail_from);
+	free(c->public_url);
 	memset(c, 0, sizeof *c);
 }
 
@@ -353,9 +435,17 @@ config_load(int need_secret, char *err, size_t errlen)
 	    get_long("BULWARK_REFRESH_TTL", 30L * 86400, 1, 365L * 86400,
 	    &c.refresh_ttl, err, errlen) < 0 ||
 	    get_long("BULWARK_REFRESH_REUSE_INTERVAL", 0, 0, 300,
-	    &c.refresh_reuse_interval, err, errlen) < 0)
+	    &c.refresh_reuse_interval, err, errlen) < 0 ||
+	    get_long("BULWARK_RESET_TTL", 3600, 1, 7L * 86400, &c.reset_ttl,
+	    err, errlen) < 0 ||
+	    get_long("BULWARK_RESET_EMAIL_LIMIT", 3, 1, 1000000000L,
+	    &c.reset_email_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_RESET_IP_LIMIT", 10, 1, 1000000000L,
+	    &c.reset_ip_limit, err, errlen) < 0)
 		goto fail;
 	c.cookie_secure = (int)secure;
+	if (load_mail(&c, need_secret, err, errlen) < 0)
+		goto fail;
 
 	v = config_get("BULWARK_PASSWORD_HASH");
 	if (v == NULL || *v == '\0' || strcmp(v, "yescrypt") == 0)
@@ -379,6 +469,8 @@ config_load(int need_secret, char *err, size_t errlen)
 		goto fail;
 	config_release(&cfg);
 	cfg = c;
+	/* cfg owns what c pointed to; the local copy of the keys goes. */
+	crypto_wipe(&c, sizeof c);
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");

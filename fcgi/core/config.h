@@ -26,15 +26,27 @@ struct config {
 	 * JWT secret alone under kid JWT_DEFAULT_KID.  keys[0] signs. */
 	struct jwt_ring jwt_ring;
 	char *jwt_keys_file;
-	/* Server keys derived from the signing key (HMAC-SHA256 of a label):
-	 * the session's CSRF token, and the next refresh token of a spent
-	 * one.  All zero without a ring. */
-	unsigned char csrf_key[32];
+	/* Server keys derived from the ring's keys (HMAC-SHA256 of a label):
+	 * the session's CSRF token (one per key of the ring: keys[0]'s makes
+	 * it, any verifies it), the next refresh token of a spent one, a
+	 * queued message's secret (both from keys[0]).  All zero without a
+	 * ring. */
+	unsigned char csrf_keys[JWT_RING_MAX][32];
 	unsigned char refresh_key[32];
+	unsigned char mail_key[32];    /* a queued message's secret */
 	char *jwt_issuer;      /* BULWARK_JWT_ISSUER, default "bulwark" */
 	long access_ttl;       /* seconds an access token lives */
 	long refresh_ttl;      /* a refresh family's absolute lifetime */
 	long refresh_reuse_interval; /* grace for a spent refresh token; 0 off */
+	/* Password reset and mail (API.md "Password reset", "Mail"). */
+	long reset_ttl;        /* seconds a reset token works */
+	long reset_email_limit; /* /forgot-password per email per hour */
+	long reset_ip_limit;   /* ... per IP per hour */
+	enum mail_transport { MAIL_FILE, MAIL_SENDMAIL } mail_transport;
+	char *mail_dir;        /* MAIL_FILE: where messages go (required) */
+	char *sendmail;        /* MAIL_SENDMAIL: the program (-t -i) */
+	char *mail_from;       /* the From: header, checked: no CR/LF */
+	char *public_url;      /* links are built on it, no trailing '/' */
 	char *log_file;        /* NULL: standard error */
 	char *trusted_proxies; /* the raw CIDR list, as configured */
 	struct ip_list proxies; /* ... and parsed */
@@ -60,7 +72,8 @@ struct config {
 extern struct config cfg;
 
 /* Loads cfg from the file named by BULWARK_CONFIG and the environment (the
- * environment wins).  need_secret: refuse without a usable JWT secret.
+ * environment wins).  need_secret: what serving needs, a usable JWT secret
+ * (or key ring) and a mail directory for the file transport, or refuse.
  * On failure writes a message into err and returns -1; cfg is untouched. */
 int config_load(int need_secret, char *err, size_t errlen);
 /* Value of a key from the environment, then the config file; NULL if unset.

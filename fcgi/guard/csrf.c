@@ -30,14 +30,13 @@ csrf_check(struct request *req)
 	 * (a 403 included) when the browser's cookie is missing or another,
 	 * so a client that lost it recovers with its next request.  Only the
 	 * holder of the session cookie can read it. */
-	if (session_presented(req, &sid)) {
-		if (session_csrf_token(sid.hash, want) < 0)
-			want[0] = '\0';
-		secret_wipe(&sid);
-	}
+	if (session_presented(req, &sid) &&
+	    session_csrf_token(sid.hash, want) < 0)
+		want[0] = '\0';
 	if (want[0] != '\0' && hdr != NULL && cookie != NULL)
 		ok = crypto_equal(hdr, strlen(hdr), cookie, strlen(cookie)) &&
-		    crypto_equal(cookie, strlen(cookie), want, strlen(want));
+		    session_csrf_valid(sid.hash, cookie);
+	secret_wipe(&sid);
 	if (ok)
 		return 0;
 	log_event("warning", "csrf_rejected", LF_S("ip", req->ip),

@@ -73,7 +73,7 @@ authenticate(struct request *req, unsigned flags)
 	struct secret sid;
 
 	if ((flags & R_BEARER) && (!(flags & R_SESSION) ||
-	    request_header(req, "HTTP_AUTHORIZATION") != NULL))
+	    token_presented(req)))
 		return token_authenticate(req);
 	/* A cookie that could name a session must come with its CSRF token
 	 * on a state change; one that cannot is a 401 below anyway. */

@@ -64,6 +64,21 @@ bearer_401_ok(me($A, $b->{accessToken}), "A refuses B's k2 token (a kid it does 
 my $c = $C->token_pair($email, $pw, 'on C');
 access_token_ok($c->{accessToken}, 'C', kid => 'k2', secret => $sec2);
 
+# --- CSRF across a key rotation: the session's token is made with the
+# first key's CSRF key, and any key of the ring verifies it
+my $ca1 = $A->login($email, $pw);
+my ($sess, $tok1) = ($ca1->session, $ca1->csrf);
+ok($sess && $tok1, 'a session on A, with its CSRF token (k1)');
+$r = $B->req(GET => '/me', cookies => { session => $sess, csrf_token => $tok1 });
+is($r->{status}, 200, 'B takes the session');
+my $tok2 = $r->{cookies}{csrf_token} ? $r->{cookies}{csrf_token}{value} : undef;
+ok($tok2 && $tok2 ne $tok1, "B sets the session's token under k2");
+$r = $B->req(POST => '/logout', cookies => { session => $sess, csrf_token => $tok1 }, headers => { 'X-CSRF-Token' => $tok1 });
+is($r->{status}, 200, "B still takes the token A made (k1 verifies): a form left open survives the rotation");
+my $ca2 = $A->login($email, $pw);
+$r = $C->req(POST => '/logout', cookies => { session => $ca2->session, csrf_token => $ca2->csrf }, headers => { 'X-CSRF-Token' => $ca2->csrf });
+is($r->{status}, 403, 'C, with k1 gone, refuses a k1 CSRF token');
+
 $A->log_clean_ok('stack A');
 $B->log_clean_ok('stack B');
 $C->log_clean_ok('stack C');
