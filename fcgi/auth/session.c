@@ -101,29 +101,22 @@ int
 session_csrf_token(const unsigned char hash[32],
     char out[SECRET_TEXT_LEN + 1])
 {
-	struct secret t;
-
-	if (cfg.jwt_ring.n == 0 || secret_derive(&t, cfg.csrf_keys[0], hash,
-	    32) < 0)
+	if (cfg.jwt_ring.n == 0)
 		return -1;
-	memcpy(out, t.text, SECRET_TEXT_LEN + 1);
-	secret_wipe(&t);
-	return 0;
+	return crypto_hmac_text(cfg.csrf_keys[0], hash, 32, out);
 }
 
 int
 session_csrf_valid(const unsigned char hash[32], const char *token)
 {
-	struct secret t;
+	char t[SECRET_TEXT_LEN + 1];
 	size_t i, n = strlen(token);
 	int ok = 0;
 
-	for (i = 0; i < cfg.jwt_ring.n; i++) {
-		if (secret_derive(&t, cfg.csrf_keys[i], hash, 32) < 0)
-			continue;
-		ok |= crypto_equal(token, n, t.text, SECRET_TEXT_LEN);
-		secret_wipe(&t);
-	}
+	for (i = 0; i < cfg.jwt_ring.n; i++)
+		if (crypto_hmac_text(cfg.csrf_keys[i], hash, 32, t) == 0)
+			ok |= crypto_equal(token, n, t, SECRET_TEXT_LEN);
+	crypto_wipe(t, sizeof t);
 	return ok;
 }
 

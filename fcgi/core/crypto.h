@@ -57,6 +57,11 @@ int secret_mint(struct secret *s);
  * when HMAC fails. */
 int secret_derive(struct secret *s, const unsigned char key[32],
     const void *data, size_t n);
+/* The text of secret_derive without its hash: for a token that is
+ * compared, never stored (the session's CSRF token).  -1 (out wiped) when
+ * HMAC fails. */
+int crypto_hmac_text(const unsigned char key[32], const void *data, size_t n,
+    char out[SECRET_TEXT_LEN + 1]);
 /* A secret the client presented: -1 (s wiped) unless text is exactly a
  * well-formed secret text; else s holds its text and hash. */
 int secret_parse(struct secret *s, const char *text);

@@ -355,6 +355,9 @@ test_derive(void)
 	    b64url_encode(mac, 32, text, sizeof text) == SECRET_TEXT_LEN &&
 	    strcmp(text, a.text) == 0,
 	    "  and whose text is base64url(HMAC-SHA256(key, data))");
+	ok(crypto_hmac_text(k1, "parent", 6, text) == 0 &&
+	    strcmp(text, a.text) == 0,
+	    "crypto_hmac_text is secret_derive's text");
 	ok(secret_derive(&c, k2, "parent", 6) == 0 &&
 	    strcmp(c.text, a.text) != 0, "another key, another secret");
 	ok(secret_derive(&d, k1, "parenT", 6) == 0 &&
