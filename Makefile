@@ -40,7 +40,7 @@ ALL_CFLAGS  = $(BASE_CFLAGS) $(PKG_CFLAGS)
 LIBS        = -lfcgi $(PKG_LIBS)
 
 # The program in layers: fcgi/<layer>/*.c -> $(BUILD)/obj/<layer>/*.o.
-LAYERS  = core http db auth guard routes cmd
+LAYERS  = core http db auth mail guard routes cmd
 SRCS    = $(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.c))
 OBJS    = $(patsubst fcgi/%.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/sql_gen.o
 LIBOBJS = $(filter-out $(BUILD)/obj/cmd/main.o,$(OBJS))

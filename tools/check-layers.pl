@@ -23,6 +23,7 @@ my %LAYERS = (
     http   => [1, ['fcgi', 'json-c']],
     db     => [1, ['libpq']],
     auth   => [2, ['fcgi', 'json-c', 'libpq']],
+    mail   => [2, ['libpq']],
     guard  => [3, ['fcgi', 'json-c', 'libpq']],
     routes => [4, ['fcgi', 'json-c', 'libpq']],
     cmd    => [5, ['fcgi', 'json-c', 'libpq']],
@@ -161,5 +162,5 @@ if (@bad) {
     printf STDERR "check-layers: %d violation%s\n", scalar @bad, @bad == 1 ? '' : 's';
     exit 1;
 }
-print "check-layers: $arg follows the layers (core < http, db < auth < guard < routes < cmd)\n";
+print "check-layers: $arg follows the layers (core < http, db < auth, mail < guard < routes < cmd)\n";
 exit 0;
