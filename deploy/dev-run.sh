@@ -106,6 +106,13 @@ chmod 600 "$VAR/jwt_secret"        # readable by its owner alone
 export BULWARK_JWT_SECRET_FILE=$VAR/jwt_secret
 export BULWARK_COOKIE_SECURE=0     # plain http on localhost only
 export BULWARK_LOG_FILE=${BULWARK_LOG_FILE:-}
+# Mail goes to files in var/mail (one whole message each); the links in them
+# are printed below as they arrive, like "copy the token from the console".
+export BULWARK_MAIL_TRANSPORT=file
+export BULWARK_MAIL_DIR=$VAR/mail
+export BULWARK_PUBLIC_URL=${BULWARK_PUBLIC_URL:-http://localhost:$PORT}
+mkdir -p "$VAR/mail"
+chmod 700 "$VAR/mail"
 
 "$BIN" migrate
 seed() {
@@ -128,6 +135,24 @@ pids+=($!)
 for _ in $(seq 50); do [ -S "$VAR/run/bulwark.sock" ] && break; sleep 0.1; done
 [ -S "$VAR/run/bulwark.sock" ] || die "the worker pool did not create $VAR/run/bulwark.sock"
 lighttpd -D -f "$VAR/run/lighttpd.conf" &
+pids+=($!)
+
+# Each new message: who it is for, its subject, and its links.
+mail_watch() {
+  local seen=$VAR/run/mail.seen f
+  : >"$seen"
+  for f in "$VAR"/mail/*.eml; do [ -e "$f" ] && echo "$f" >>"$seen"; done
+  while sleep 1; do
+    for f in "$VAR"/mail/*.eml; do
+      [ -e "$f" ] || continue
+      grep -qxF "$f" "$seen" && continue
+      echo "$f" >>"$seen"
+      echo "mail: $(tr -d '\r' <"$f" | sed -n 's/^To: //p;s/^Subject: //p' | paste -sd ' ' -) ($f)"
+      tr -d '\r' <"$f" | grep -o 'https\?://[^ ]*' | sed 's/^/  link: /'
+    done
+  done
+}
+mail_watch &
 pids+=($!)
 
 echo "Bulwark on http://localhost:$PORT  (admin@example.com / admin123," \

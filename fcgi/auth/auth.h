@@ -93,8 +93,10 @@ int token_presented(struct request *);
 /* 401 {"error":"Unauthorized"} with WWW-Authenticate: Bearer (RFC 6750),
  * error="invalid_token" when a token was presented. */
 void token_unauthorized(struct request *, int invalid);
-/* Token login: a new refresh family for u, and the contract's pair. */
-void token_issue(struct request *, const struct user *u);
+/* A new refresh family for u, and the contract's pair: token login, and a
+ * bearer caller whose password change revoked what it had.  message, when
+ * not NULL, is answered beside the pair as "message". */
+void token_issue(struct request *, const struct user *u, const char *message);
 /* /token/refresh: spends the presented refresh token (text as sent) and
  * answers the next pair; a spent one revokes its family.  Always answers. */
 void token_refresh(struct request *, const char *text);

@@ -212,7 +212,8 @@ token_authenticate(struct request *req)
  * rt of family, and rt. */
 static void
 respond_pair(struct request *req, const struct user *u, const char *family,
-    long long issued_us, const struct secret *rt, long expires_in)
+    long long issued_us, const struct secret *rt, long expires_in,
+    const char *message)
 {
 	struct jwt_claims c;
 	char at[JWT_TOKEN_MAX + 1], jti[JWT_JTI_MAX + 1];
@@ -240,14 +241,19 @@ respond_pair(struct request *req, const struct user *u, const char *family,
 		respond_internal(req, "token sign");
 		return;
 	}
-	respond_json(req, 200, J_STR("accessToken", at),
-	    J_STR("refreshToken", rt->text), J_STR("tokenType", "Bearer"),
-	    J_INT("expiresIn", expires_in));
+	if (message != NULL)
+		respond_json(req, 200, J_STR("message", message),
+		    J_STR("accessToken", at), J_STR("refreshToken", rt->text),
+		    J_STR("tokenType", "Bearer"), J_INT("expiresIn", expires_in));
+	else
+		respond_json(req, 200, J_STR("accessToken", at),
+		    J_STR("refreshToken", rt->text), J_STR("tokenType", "Bearer"),
+		    J_INT("expiresIn", expires_in));
 	crypto_wipe(at, sizeof at);
 }
 
 void
-token_issue(struct request *req, const struct user *u)
+token_issue(struct request *req, const struct user *u, const char *message)
 {
 	struct secret rt;
 	PGresult *r;
@@ -264,7 +270,7 @@ token_issue(struct request *req, const struct user *u)
 		    "refresh family");
 	else
 		respond_pair(req, u, db_text(r, 0, FAMILY_ID),
-		    db_int(r, 0, FAMILY_ISSUED_US), &rt, cfg.access_ttl);
+		    db_int(r, 0, FAMILY_ISSUED_US), &rt, cfg.access_ttl, message);
 	secret_wipe(&rt);
 }
 
@@ -319,7 +325,7 @@ token_refresh(struct request *req, const char *text)
 	left = issued_us / 1000000 + cfg.access_ttl - (long long)time(NULL);
 	respond_pair(req, &u, db_text(r, 0, REFRESH_FAMILY), issued_us, &next,
 	    strcmp(outcome, "grace") != 0 || left > cfg.access_ttl ?
-	    cfg.access_ttl : left < 1 ? 1 : (long)left);
+	    cfg.access_ttl : left < 1 ? 1 : (long)left, NULL);
 out:
 	secret_wipe(&cur);
 	secret_wipe(&next);

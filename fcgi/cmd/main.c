@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "mail/mail.h"
 
 
 static void
@@ -20,6 +21,8 @@ usage(FILE *f)
 	    "       bulwark migrate\n"
 	    "       bulwark user add --email EMAIL [--admin]\n"
 	    "       bulwark hash-bench [--rounds N]\n"
+	    "       bulwark mail-deliver\n"
+	    "       bulwark mail-status\n"
 	    "       bulwark --version\n"
 	    "\n"
 	    "Hardened authentication API, served over FastCGI.\n"
@@ -132,6 +135,50 @@ cmd_hash_bench(int argc, char **argv)
 	return 0;
 }
 
+/* `bulwark mail-deliver`: what is due now (for cron, or a host where no
+ * request comes to trigger retries); `bulwark mail-status`: the queue. */
+static int
+cmd_mail(const char *cmd, int argc, char **argv)
+{
+	struct arena a;
+	int n, rc = 0, total = 0;
+
+	if (argc > 1) {
+		if (cli_is_help(argv[1])) {
+			printf("usage: bulwark %s\n%s\n", cmd,
+			    strcmp(cmd, "mail-status") == 0 ?
+			    "Prints what the mail queue holds: due, waiting, "
+			    "failed (with the last error), sent today." :
+			    "Delivers the queued mail that is due now.");
+			return 0;
+		}
+		fprintf(stderr, "usage: bulwark %s\n", cmd);
+		return 2;
+	}
+	if (load(0) < 0)
+		return 1;
+	arena_init(&a, 1024 * 1024);
+	if (strcmp(cmd, "mail-status") == 0)
+		rc = mail_status(stdout, &a) < 0 ? 1 : 0;
+	else {
+		/* A batch at a time until nothing more is due. */
+		while ((n = mail_deliver(&a, 20)) > 0) {
+			total += n;
+			arena_reset(&a);
+		}
+		if (n < 0) {
+			fprintf(stderr, "bulwark: the database is not "
+			    "reachable\n");
+			rc = 1;
+		} else
+			printf("delivered %d message%s\n", total,
+			    total == 1 ? "" : "s");
+	}
+	arena_free(&a);
+	db_close();
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,6 +210,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "hash-bench") == 0)
 		return cmd_hash_bench(argc - 1, argv + 1);
+	if (strcmp(cmd, "mail-deliver") == 0 || strcmp(cmd, "mail-status") == 0)
+		return cmd_mail(cmd, argc - 1, argv + 1);
 	usage(stderr);
 	return 2;
 }

@@ -23,11 +23,18 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "mail/mail.h"
 #include "routes/routes.h"
+
+/* Mail a request queued goes at once, after its response; what is due
+ * again (a retry) is looked for at most this often by each worker. */
+#define MAIL_CHECK_MS 1000
+#define MAIL_BATCH 5
 
 #define ARENA_EXTRA (1024 * 1024)
 
 static volatile sig_atomic_t stopping;
+static long long last_mail_check; /* clock_ms of the last mail_deliver */
 
 static void
 on_stop(int sig)
@@ -65,6 +72,10 @@ handle(FCGX_Request *fr, struct arena *a)
 	FCGX_Finish_r(fr);
 	/* FastCGI parameters are gone now: only arena copies may be used. */
 	session_after_response(&req);
+	if (req.mail_queued || clock_ms() - last_mail_check >= MAIL_CHECK_MS) {
+		last_mail_check = clock_ms();
+		(void)mail_deliver(a, MAIL_BATCH);
+	}
 }
 
 int

@@ -43,6 +43,15 @@ enum db_status lockout_clear(struct request *, const char *email);
  * /login and /token/login call, so both draw on one budget. */
 int login_attempt(struct request *, struct user *u);
 
+/* A password check outside login (the current password of /me/password,
+ * later that of /me/2fa/disable): each is a password oracle too, so it
+ * draws on the login budget, the per-email limit and the lockout, and a
+ * wrong password counts as a failed login for that email.  0 when pw is
+ * u's password (u->password_hash is then filled, arena memory); -1 after
+ * the answer: 429, or 401 {"error":"Invalid password"}. */
+int login_password_check(struct request *, struct user *u, const char *pw,
+    size_t len);
+
 /* ---- csrf.c ------------------------------------------------------------- */
 
 /* 0 when the request carries a valid X-CSRF-Token; else sends 403. */

@@ -141,3 +141,48 @@ dberr:
 	respond_db_error(req, st, "login");
 	return -1;
 }
+
+int
+login_password_check(struct request *req, struct user *u, const char *pw,
+    size_t len)
+{
+	struct limit_result lim;
+	const char *stored = NULL;
+	enum db_status st;
+	PGresult *r;
+	int ok, locked = 0;
+
+	if (limit(req, "email", u->email, cfg.login_email_limit, u->email) < 0)
+		return -1;
+	if ((st = lockout_check(req, u->email, &lim)) != DB_OK)
+		goto dberr;
+	if (!lim.allowed) {
+		log_event("warning", "login_locked", LF_S("email", u->email),
+		    LF_S("ip", req->ip));
+		respond_too_many(req, lim.retry_after_ms,
+		    "Account temporarily locked. Try again later.");
+		return -1;
+	}
+	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
+	    DB_TEXT(u->email))) != DB_OK)
+		goto dberr;
+	if (PQntuples(r) == 1)
+		stored = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	/* One full hash even if the user vanished meanwhile. */
+	ok = password_verify(pw, len, stored);
+	if (!ok) {
+		if ((st = lockout_record_failure(req, u->email, &locked)) !=
+		    DB_OK)
+			goto dberr;
+		log_event("info", "password_check_failed",
+		    LF_S("userId", u->id), LF_S("email", u->email),
+		    LF_S("ip", req->ip), LF_S("locked", locked ? "yes" : NULL));
+		respond_error(req, 401, "Invalid password");
+		return -1;
+	}
+	u->password_hash = stored;
+	return 0;
+dberr:
+	respond_db_error(req, st, "password check");
+	return -1;
+}

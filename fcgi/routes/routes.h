@@ -26,6 +26,10 @@ void route_token_login(struct request *);
 void route_token_me(struct request *);
 void route_token_refresh(struct request *);
 void route_token_logout(struct request *);
+/* password.c: reset and change */
+void route_forgot_password(struct request *);
+void route_reset_password(struct request *);
+void route_me_password(struct request *);
 /* admin.c: /users */
 void route_users_list(struct request *);
 void route_users_delete(struct request *);

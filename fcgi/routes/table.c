@@ -42,6 +42,9 @@ static const struct route routes[] = {
 	{ "GET", "/token/me", route_token_me, R_BEARER },
 	{ "POST", "/token/refresh", route_token_refresh, R_JSON | R_NO_CSRF },
 	{ "POST", "/token/logout", route_token_logout, R_BEARER | R_JSON_OPT },
+	{ "POST", "/forgot-password", route_forgot_password, R_JSON | R_NO_CSRF },
+	{ "POST", "/reset-password", route_reset_password, R_JSON | R_NO_CSRF },
+	{ "POST", "/me/password", route_me_password, R_AUTH | R_JSON },
 };
 
 static int

@@ -14,7 +14,7 @@ route_token_login(struct request *req)
 	/* The same login as /login: one budget, one lockout. */
 	if (login_attempt(req, &u) < 0)
 		return;
-	token_issue(req, &u);
+	token_issue(req, &u, NULL);
 }
 
 void

@@ -23,6 +23,16 @@ package BulwarkTest;
 # them with any secret; token_pair_ok, access_token_ok and bearer_401_ok assert
 # the contract's shapes.
 #
+# Mail (API.md "Password reset", "Mail"): stacks write each message to
+# <stack dir>/mail (file transport); $s->forgot($email),
+# $s->reset_password($token, $pw), $c->change_password($cur, $new) (session)
+# and $s->change_password($access, $cur, $new) (bearer) make the requests;
+# $s->wait_mail(to => $email, reset => 1) waits for messages delivered after
+# the response, $s->reset_token($email) asks for a reset and returns the
+# token of the link mailed; parse_mail, mail_queue_rows and fake_sendmail (a
+# scriptable BULWARK_SENDMAIL) take the rest apart; $s->bulwark_cmd(...) runs
+# `bulwark mail-deliver` and the like with the stack's environment.
+#
 # Only core Perl modules. HTTP goes over a hand-written HTTP/1.1 client (not
 # HTTP::Tiny), so that a test controls every byte: no default Content-Type,
 # raw invalid UTF-8 and NUL bodies, chunked uploads, repeated Set-Cookie kept.
@@ -62,6 +72,7 @@ our @EXPORT = qw(
   fcgi_record fcgi_params fcgi_nv_len
   b64url unb64url jwt_decode jwt_make jwt_sig_ok
   token_pair_ok access_token_ok bearer_401_ok pg_dump_text write_file
+  parse_mail mail_date_epoch mail_queue_rows mail_queue_max_id fake_sendmail
   $JSON_CT @SECURITY_HEADERS %CONTRACT_LOGIN_LIMITS $B64URL_43 $UUID_RE
 );
 
@@ -507,7 +518,8 @@ sub dechunk {
 # read by hand so that bodies, headers and content types are exactly what the
 # test says (no default Content-Type), and multiple Set-Cookie are kept.
 #   http(port => P, method => M, path => P, headers => [[k, v], ...],
-#        body => $bytes, chunked => 1, timeout => 15,
+#        body => $bytes, chunked => 1, timeout => 15 (a Host header among
+#        headers replaces the default Host: 127.0.0.1:<port>),
 #        before_last_byte => $code (called once all but the last byte of the
 #        request is written; see parallel_barrier))
 sub http {
@@ -522,7 +534,9 @@ sub http {
 		return \%res;
 	}
 	binmode $sock;
-	my $req = "$a{method} $a{path} HTTP/1.1\r\nHost: 127.0.0.1:$a{port}\r\nConnection: close\r\n";
+	# A Host among the headers replaces the default one (reset-link poisoning tests).
+	my $own_host = grep { lc $_->[0] eq 'host' } @{ $a{headers} || [] };
+	my $req = "$a{method} $a{path} HTTP/1.1\r\n" . ($own_host ? '' : "Host: 127.0.0.1:$a{port}\r\n") . "Connection: close\r\n";
 	$req .= "$_->[0]: $_->[1]\r\n" for @{ $a{headers} || [] };
 	my $body = $a{body};
 	if ($a{chunked} && defined $body) {
@@ -891,6 +905,173 @@ sub write_file {
 }
 
 # ---------------------------------------------------------------------------
+# mail (API.md "Password reset", "Mail")
+#
+# default_env gives every stack BULWARK_MAIL_TRANSPORT=file and
+# BULWARK_MAIL_DIR=<stack dir>/mail. Mail is delivered after the response, so
+# a test waits for it: $s->wait_mail(to => $email, reset => 1) returns the
+# messages (parsed) once there are enough; $s->reset_token($email) asks
+# /forgot-password and returns the token of the link mailed. Every token and
+# link a message carries is recorded as a stack secret (log_clean_ok).
+
+# A message taken apart (CRLF or LF line endings):
+#   raw, head, body; header_list [[name, value], ...] (unfolded; names as
+#   written), headers {lc name => first value}, count {lc name => n},
+#   bad_header_lines [...] (lines of the head that are not fields);
+#   crlf (1: every line break is CRLF, no bare CR or LF); long_lines (lines
+#   over 998 characters); to (the address of the first To:, without a
+#   display name); tokens [every token=<value> in the message];
+#   links [every <url>/reset-password?token=<value> in the body];
+#   token (that of the first link, undef without a link).
+sub parse_mail {
+	my ($raw) = @_;
+	$raw //= '';
+	my %m = (raw => $raw, header_list => [], headers => {}, count => {}, bad_header_lines => []);
+	my ($head, $body) = split /\r?\n\r?\n/, $raw, 2;
+	$m{head} = $head // '';
+	$m{body} = $body // '';
+	$m{crlf} = ($raw !~ /(?<!\r)\n/ && $raw !~ /\r(?!\n)/) ? 1 : 0;
+	$m{long_lines} = scalar grep { length > 998 } split /\r?\n/, $raw;
+	my @lines;
+	for my $l (split /\r?\n/, $m{head}) {
+		if ($l =~ /\A[ \t]/ && @lines) { $lines[-1] .= $l }
+		else                           { push @lines, $l }
+	}
+	for my $l (@lines) {
+		if ($l =~ /\A([\x21-\x39\x3b-\x7e]+):[ \t]*(.*?)[ \t]*\z/s) {
+			push @{ $m{header_list} }, [ $1, $2 ];
+			$m{count}{ lc $1 }++;
+			$m{headers}{ lc $1 } //= $2;
+		}
+		else {
+			push @{ $m{bad_header_lines} }, $l;
+		}
+	}
+	my $to = $m{headers}{to} // '';
+	$m{to} = $to =~ /<([^<>]*)>/ ? $1 : $to =~ s/\A\s+|\s+\z//gr;
+	$m{tokens} = [ $raw =~ /token=([^\s&"'<>]*)/g ];
+	$m{links}  = [ $m{body} =~ m{([A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]*?/reset-password\?token=[^\s&"'<>]*)}g ];
+	$m{token}  = @{ $m{links} } && $m{links}[0] =~ /token=([^\s&"'<>]*)/ ? $1 : undef;
+	return \%m;
+}
+
+# An RFC 5322 date ("Thu, 1 Jan 2026 12:00:00 +0000") as epoch seconds, undef if it is not one.
+sub mail_date_epoch {
+	my ($v) = @_;
+	return undef unless defined $v
+	  && $v =~ /\A(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (\w{3}) (\d{4}) (\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)\z/
+	  && exists $MON{$2};
+	my $t = eval { timegm($6 // 0, $5, $4, $1, $MON{$2}, $3) };
+	return undef unless defined $t;
+	my $off = ($8 * 3600 + $9 * 60) * ($7 eq '-' ? -1 : 1);
+	return $t - $off;
+}
+
+# bulwark.mail_queue's rows to $addr, ordered by id, as hashes: id, kind,
+# attempts, last_error, sent (1 once sent_at is set), due (1 while
+# next_attempt_at <= now()), claimed (1 while claimed_until > now()), nonce_hex.
+sub mail_queue_rows {
+	my ($addr) = @_;
+	my $rows = psql('SELECT id, kind, attempts, last_error, (sent_at IS NOT NULL)::int, (next_attempt_at <= now())::int, '
+		  . "coalesce(claimed_until > now(), false)::int, encode(nonce, 'hex') FROM bulwark.mail_queue WHERE to_addr = "
+		  . q_lit($addr) . ' ORDER BY id');
+	return map { my %h; @h{qw(id kind attempts last_error sent due claimed nonce_hex)} = @$_; \%h } @$rows;
+}
+
+# The highest id in bulwark.mail_queue (0 when empty): rows queued later have a larger one.
+sub mail_queue_max_id { psql_one('SELECT coalesce(max(id), 0) FROM bulwark.mail_queue') }
+
+# A stand-in for sendmail (BULWARK_SENDMAIL) in a new directory under the
+# test directory: a Perl script that reads the message on stdin and records
+# each call (ok|fail, time, To:, arguments) in <dir>/calls. While <dir>/fail
+# exists it fails, exit 75 (EX_TEMPFAIL), after sleeping as many seconds as
+# the file says; otherwise it sleeps as many seconds as <dir>/delay says (if
+# it exists) and appends the message and a separator line to <dir>/out,
+# under flock, so concurrent calls never interleave.
+#   my $sm = fake_sendmail();  $sm->path; $sm->fail(0.5); $sm->fail(undef);
+#   $sm->delay(0.1); $sm->messages (parsed, as parse_mail); $sm->calls
+sub fake_sendmail {
+	my $dir = tempdir('sendmail-XXXXXX', DIR => test_dir());
+	chmod 0755, $dir;
+	my $sep = $BulwarkTest::Sendmail::SEP;
+	write_file("$dir/sendmail", <<"EOS", 0755);
+#!/usr/bin/perl
+use strict;
+use warnings;
+use Fcntl qw(:flock);
+use Time::HiRes qw(time sleep);
+my \$d = '$dir';
+binmode STDIN;
+my \$msg = do { local \$/; <STDIN> } // '';
+sub num { my (\$f) = \@_; open(my \$fh, '<', \$f) or return 0; my \$v = <\$fh> // ''; \$v =~ /([0-9.]+)/ ? \$1 : 0 }
+my \$fail = -e "\$d/fail";
+my (\$to) = \$msg =~ /^To:[ \\t]*([^\\r\\n]*)/mi;
+\$to = \$1 if defined \$to && \$to =~ /<([^<>]*)>/;
+\$to = defined \$to && length \$to ? \$to =~ s/\\s+//gr : '-';
+if (open(my \$c, '>>', "\$d/calls")) {
+	flock(\$c, LOCK_EX);
+	print \$c join(' ', \$fail ? 'fail' : 'ok', sprintf('%.3f', time), \$to, \@ARGV), "\\n";
+	close \$c;
+}
+if (\$fail) { sleep(num("\$d/fail")); exit 75 }
+sleep(num("\$d/delay")) if -e "\$d/delay";
+open(my \$o, '>>', "\$d/out") or exit 74;
+binmode \$o;
+flock(\$o, LOCK_EX) or exit 74;
+print \$o \$msg, "\\n$sep\\n";
+close \$o or exit 74;
+exit 0;
+EOS
+	return bless { dir => $dir, path => "$dir/sendmail" }, 'BulwarkTest::Sendmail';
+}
+
+package BulwarkTest::Sendmail;
+
+our $SEP = '--- fake-sendmail: end of message ---';
+
+sub dir  { $_[0]{dir} }
+sub path { $_[0]{path} }
+
+# fail($seconds): fail from now on, after sleeping $seconds; fail(undef): succeed.
+sub fail {
+	my ($m, $secs) = @_;
+	if (defined $secs) { BulwarkTest::write_file("$m->{dir}/fail", "$secs\n", 0644) }
+	else               { unlink "$m->{dir}/fail" }
+}
+
+sub delay { BulwarkTest::write_file("$_[0]{dir}/delay", "$_[1]\n", 0644) }
+
+sub read_all {
+	my ($f) = @_;
+	open(my $fh, '<', $f) or return '';
+	binmode $fh;
+	local $/;
+	return <$fh> // '';
+}
+
+# The messages accepted so far, in order, parsed.
+sub messages {
+	my ($m) = @_;
+	my @raw = split /\n\Q$SEP\E\n/, read_all("$m->{dir}/out");
+	return map { BulwarkTest::parse_mail($_) } @raw;
+}
+
+# The calls so far: [{ok => 0|1, time, to => the address of the message's
+# To: (no display name, spaces removed; '-' without one), args => 'the
+# arguments'}].
+sub calls {
+	my ($m) = @_;
+	my @c;
+	for my $l (split /\n/, read_all("$m->{dir}/calls")) {
+		my ($st, $t, $to, @args) = split / /, $l;
+		push @c, { ok => ($st eq 'ok' ? 1 : 0), time => $t, to => $to, args => join(' ', @args) };
+	}
+	return @c;
+}
+
+package BulwarkTest;
+
+# ---------------------------------------------------------------------------
 # stacks
 
 sub start_stack {
@@ -975,6 +1156,16 @@ sub req {
 	}
 	$c->{res} = $r;
 	return $r;
+}
+
+# POST /me/password {"currentPassword", "newPassword"} on this client's
+# session, with X-CSRF-Token unless csrf => 0; both passwords recorded as
+# secrets of the stack.
+sub change_password {
+	my ($c, $current, $new, %o) = @_;
+	$c->{s}->secret(grep { defined && !ref } $current, $new);
+	return $c->req(POST => '/me/password', csrf => $o{csrf} // 1, body => { currentPassword => $current, newPassword => $new },
+		headers => $o{headers});
 }
 
 package BulwarkTest::Stack;
@@ -1081,6 +1272,108 @@ sub new_user {
 	my $c = $s->signup($e, $p);
 	Test::More::is($c->res->{status}, 201, "setup: signup $tag") or die "signup does not work\n";
 	return ($e, $p, $c->res->{json}{user}{id});
+}
+
+# ----- password reset and change (API.md "Password reset", "Mail")
+
+# POST /forgot-password {"email": $email}; returns the response.
+sub forgot {
+	my ($s, $email, %o) = @_;
+	return $s->req(POST => '/forgot-password', body => { email => $email }, %o);
+}
+
+# POST /reset-password {"token", "newPassword"} (the password recorded as a
+# secret); returns the response.
+sub reset_password {
+	my ($s, $token, $password, %o) = @_;
+	$s->secret($password) if defined $password && !ref $password;
+	return $s->req(POST => '/reset-password', body => { token => $token, newPassword => $password }, %o);
+}
+
+# POST /me/password with a bearer token (no cookies, no CSRF header); both
+# passwords recorded as secrets. Client::change_password is the session form.
+sub change_password {
+	my ($s, $access, $current, $new, %o) = @_;
+	$s->secret(grep { defined && !ref } $current, $new);
+	return $s->req(POST => '/me/password', bearer => $access, body => { currentPassword => $current, newPassword => $new }, %o);
+}
+
+sub mail_dir { "$_[0]{dir}/mail" }
+
+# Every entry of the mail directory but . and .. (temporary files included), sorted.
+sub mail_entries {
+	my ($s) = @_;
+	opendir(my $d, $s->mail_dir) or return ();
+	return sort grep { $_ ne '.' && $_ ne '..' } readdir $d;
+}
+
+# The delivered messages' file names (<unix-time>-<id>.eml), by id.
+sub mail_names {
+	my ($s) = @_;
+	my @n = grep { /\A[0-9]+-[0-9]+\.eml\z/ } $s->mail_entries;
+	return map { $_->[1] } sort { $a->[0] <=> $b->[0] } map { [ /-([0-9]+)\./, $_ ] } @n;
+}
+
+# The delivered messages, parsed (parse_mail) plus file, time and id (from
+# the name); to => $addr keeps those whose To: is $addr (case-insensitive),
+# reset => 1 those with a reset link, after_id => $n those whose id is
+# larger. Records every token and link in them as secrets.
+sub mails {
+	my ($s, %o) = @_;
+	my @m;
+	for my $n ($s->mail_names) {
+		open(my $fh, '<', $s->mail_dir . "/$n") or next;
+		binmode $fh;
+		my $raw = do { local $/; <$fh> } // '';
+		close $fh;
+		my $m = BulwarkTest::parse_mail($raw);
+		$m->{file} = $n;
+		@$m{qw(time id)} = $n =~ /\A([0-9]+)-([0-9]+)\./;
+		$s->secret(grep { length } @{ $m->{tokens} }, @{ $m->{links} });
+		next if defined $o{to} && lc($m->{to}) ne lc($o{to});
+		next if $o{reset} && !@{ $m->{links} };
+		next if defined $o{after_id} && $m->{id} <= $o{after_id};
+		push @m, $m;
+	}
+	return @m;
+}
+
+# Waits (timeout => $s, default 10) until mails(%o) finds at least count =>
+# $n (default 1) messages; returns what it found last.
+sub wait_mail {
+	my ($s, %o) = @_;
+	my $n = delete $o{count} // 1;
+	my $t = delete $o{timeout} // 10;
+	my @m;
+	BulwarkTest::wait_until(sub { @m = $s->mails(%o); @m >= $n }, $t, 0.02);
+	return @m;
+}
+
+# POST /forgot-password for $email and the reset message it causes (waited
+# for in the mail directory): one assertion ("setup: a reset link mailed
+# $tag"), dying without it. Returns the link's token, and in list context
+# (token, parsed message, response).
+sub reset_token {
+	my ($s, $email, $tag, %o) = @_;
+	my $addr = lc($email =~ s/\A\s+|\s+\z//gr);
+	my $after = BulwarkTest::mail_queue_max_id();
+	my $r = $s->forgot($email, %o);
+	my ($m) = $r->{status} == 200 ? $s->wait_mail(to => $addr, reset => 1, after_id => $after) : ();
+	Test::More::ok($r->{status} == 200 && $m && defined $m->{token}, 'setup: a reset link mailed' . (defined $tag ? " $tag" : ''))
+	  or die "/forgot-password does not mail a reset link: $r->{status} " . substr($r->{body} // '', 0, 200) . "\n";
+	return wantarray ? ($m->{token}, $m, $r) : $m->{token};
+}
+
+# Runs `bulwark @args` with the environment this stack's workers get (e.g.
+# mail-deliver, mail-status); a trailing hash ref is run_cmd options
+# (stdin, timeout). Returns run_cmd's result.
+sub bulwark_cmd {
+	my ($s, @args) = @_;
+	my %o = ref $args[-1] eq 'HASH' ? %{ pop @args } : ();
+	my $e = $s->worker_env($s->{pool}[0]);
+	$e->{BULWARK_TEST_STACK} = "$s->{dir}/cmd";    # not one of the pool's workers
+	return BulwarkTest::run_cmd(cmd => [ BulwarkTest::bulwark_bin(), @args ], env => $e, cwd => $s->{dir},
+		timeout => $o{timeout} // 60, stdin => $o{stdin});
 }
 
 # ----- processes
