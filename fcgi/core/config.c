@@ -441,7 +441,9 @@ config_load(int need_secret, char *err, size_t errlen)
 	    get_long("BULWARK_RESET_EMAIL_LIMIT", 3, 1, 1000000000L,
 	    &c.reset_email_limit, err, errlen) < 0 ||
 	    get_long("BULWARK_RESET_IP_LIMIT", 10, 1, 1000000000L,
-	    &c.reset_ip_limit, err, errlen) < 0)
+	    &c.reset_ip_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_MAIL_RETRY_SECONDS", 60, 1, 3600,
+	    &c.mail_retry_seconds, err, errlen) < 0)
 		goto fail;
 	c.cookie_secure = (int)secure;
 	if (load_mail(&c, need_secret, err, errlen) < 0)

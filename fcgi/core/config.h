@@ -47,6 +47,7 @@ struct config {
 	char *sendmail;        /* MAIL_SENDMAIL: the program (-t -i) */
 	char *mail_from;       /* the From: header, checked: no CR/LF */
 	char *public_url;      /* links are built on it, no trailing '/' */
+	long mail_retry_seconds; /* the first retry's delay; doubles after */
 	char *log_file;        /* NULL: standard error */
 	char *trusted_proxies; /* the raw CIDR list, as configured */
 	struct ip_list proxies; /* ... and parsed */

@@ -23,6 +23,12 @@ size_t b64url_encode(const unsigned char *in, size_t n, char *out,
  * or -1. */
 ssize_t b64url_decode(const char *in, size_t n, unsigned char *out,
     size_t outcap);
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(int c);
+/* Lower-case hex of in[0..n) into out (2n + 1 bytes, NUL-terminated). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+/* Exactly 2n hex digits of s (either case) into out[0..n): 0, or -1. */
+int hex_decode(const char *s, unsigned char *out, size_t n);
 /* Constant-time equality of two byte strings (length is not secret). */
 int crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* HMAC-SHA256 of data[0..n) under key[0..keylen): 0, or -1 (out zeroed)

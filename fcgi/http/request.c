@@ -139,18 +139,6 @@ request_cookie(struct request *req, const char *name)
 	return NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into arena memory; NULL on a bad escape or an
  * encoded NUL. */
 static char *
@@ -166,8 +154,8 @@ pct_decode(struct arena *a, const char *s, size_t n)
 		if (s[i] == '+')
 			*o++ = ' ';
 		else if (s[i] == '%') {
-			if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 ||
-			    (l = hexval(s[i + 2])) < 0 || (h == 0 && l == 0))
+			if (i + 2 >= n || (h = hex_digit(s[i + 1])) < 0 ||
+			    (l = hex_digit(s[i + 2])) < 0 || (h == 0 && l == 0))
 				return NULL;
 			*o++ = (char)(h << 4 | l);
 			i += 2;

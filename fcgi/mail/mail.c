@@ -39,7 +39,6 @@
  * (the slowest transport and the statements around it); the rest go back
  * to the queue unattempted. */
 #define LEASE_RESERVE_MS (SENDMAIL_TIMEOUT_MS + 10000)
-#define RETRY_DEFAULT 60
 #define LINE_MAX_BYTES 998 /* RFC 5322 2.1.1, without the CRLF */
 #define STATUS_FAILED_MAX 20
 
@@ -190,19 +189,6 @@ static const struct kind {
 	{ "password_changed", "Your password was changed", 0,
 	    body_password_changed },
 };
-
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 enum mail_err
 mail_render(struct arena *a, const struct mail_msg *m, char **out,
@@ -548,59 +534,6 @@ mail_backoff(long base, long attempts)
 	return d < MAIL_RETRY_MAX ? d : MAIL_RETRY_MAX;
 }
 
-/* BULWARK_MAIL_RETRY_SECONDS (1..3600), or the default, said once when the
- * value is not usable. */
-static long
-retry_base(void)
-{
-	static int warned;
-	const char *v = config_get("BULWARK_MAIL_RETRY_SECONDS");
-	char *end;
-	long n;
-
-	if (v == NULL || *v == '\0')
-		return RETRY_DEFAULT;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3600) {
-		if (!warned)
-			log_msg("warning", "BULWARK_MAIL_RETRY_SECONDS must be "
-			    "a whole number from 1 to 3600; using %d",
-			    RETRY_DEFAULT);
-		warned = 1;
-		return RETRY_DEFAULT;
-	}
-	return n;
-}
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Exactly 2 * n lower-case hex digits into out[0..n); 0 or -1. */
-static int
-hex_decode(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if ((hi = hex_value((unsigned char)s[2 * i])) < 0 ||
-		    (lo = hex_value((unsigned char)s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static int
 transport(long long id, const char *msg, size_t len, char *err,
     size_t errlen)
@@ -686,7 +619,7 @@ mail_deliver(struct arena *a, int max)
 {
 	PGresult *r, *x;
 	long long t0 = clock_ms();
-	long base = retry_base();
+	long base = cfg.mail_retry_seconds;
 	int i, n, got, sent = 0, rc = -1;
 
 	if (max <= 0) {
