@@ -55,10 +55,10 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
             libjson-c-dev libcrypt-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
-            perl curl procps
+            perl curl procps man-db groff-base
 DEB_BENCH = wrk
 
-.PHONY: all deps test unit run bench clean install check-layers
+.PHONY: all deps test unit run bench clean install install-files check-layers
 
 all: $(BUILD)/bulwark
 
@@ -135,9 +135,24 @@ bench: deps
 	$(MAKE) all
 	BULWARK_BIN=$(BUILD)/bulwark CC="$(CC)" tests/bench/run.sh
 
+# make install [PREFIX=/usr] [DESTDIR=/tmp/stage]: the program, its man
+# page, and the deployment examples.  The schema and the SQL are compiled
+# in.  install-files copies what is built without building it.
+SHAREDIR ?= $(PREFIX)/share
+MANDIR   ?= $(SHAREDIR)/man
+DEPLOY_EXAMPLES = deploy/lighttpd.conf deploy/nginx.conf \
+                  deploy/apache-fcgid.conf deploy/bulwark.service \
+                  deploy/bulwark.conf.example
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	$(MAKE) install-files
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SHAREDIR)/bulwark/deploy
 	install -m 0755 $(BUILD)/bulwark $(DESTDIR)$(PREFIX)/bin/bulwark
+	install -m 0644 docs/bulwark.8 $(DESTDIR)$(MANDIR)/man8/bulwark.8
+	install -m 0644 $(DEPLOY_EXAMPLES) $(DESTDIR)$(SHAREDIR)/bulwark/deploy/
 
 clean:
 	rm -rf build
