@@ -85,7 +85,7 @@ session_create(struct request *req, const char *user_id)
 	    DB_BYTES(sid.hash, sizeof sid.hash), DB_TEXT(user_id),
 	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
 	    DB_TEXT(req->user_agent),
-	    DB_BYTES(had_one ? old.hash : NULL, had_one ? sizeof old.hash : 0));
+	    DB_BYTES_IF(had_one, old.hash, sizeof old.hash));
 	secret_wipe(&old);
 	if (st != DB_OK) {
 		secret_wipe(&sid);

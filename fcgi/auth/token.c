@@ -112,6 +112,14 @@ jti_parse(struct request *req, const char *jti, const char **family,
 	return 0;
 }
 
+/* 1 when an Authorization value h uses the Bearer scheme (RFC 6750 2.1:
+ * case-insensitive, then a space). */
+static int
+bearer_scheme(const char *h)
+{
+	return h != NULL && strncasecmp(h, "Bearer ", 7) == 0;
+}
+
 /* The token of "Authorization: Bearer <token>" (RFC 6750 2.1: the scheme
  * is case-insensitive, one or more spaces, then the b64token), or NULL;
  * *present tells whether an Authorization header was sent at all. */
@@ -122,7 +130,7 @@ bearer_token(struct request *req, int *present)
 	size_t i;
 
 	*present = h != NULL;
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+	if (!bearer_scheme(h))
 		return NULL;
 	for (t = h + 7; *t == ' '; t++)
 		;
@@ -136,9 +144,7 @@ bearer_token(struct request *req, int *present)
 int
 token_presented(struct request *req)
 {
-	const char *h = request_header(req, "HTTP_AUTHORIZATION");
-
-	return h != NULL && strncasecmp(h, "Bearer ", 7) == 0;
+	return bearer_scheme(request_header(req, "HTTP_AUTHORIZATION"));
 }
 
 int
@@ -343,7 +349,7 @@ token_logout(struct request *req, const char *refresh_text)
 	st = db_exec(req->arena, STMT_token_logout, &r,
 	    DB_TEXT(req->token_jti), DB_INT(req->token_exp),
 	    DB_TEXT(req->user->id),
-	    DB_BYTES(given ? rt.hash : NULL, given ? sizeof rt.hash : 0),
+	    DB_BYTES_IF(given, rt.hash, sizeof rt.hash),
 	    DB_TEXT(req->token_family));
 	if (given)
 		secret_wipe(&rt);

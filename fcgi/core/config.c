@@ -313,14 +313,14 @@ load_ring(struct config *c, char *err, size_t errlen)
 	 * does not fail the forms that browsers have open. */
 	for (i = 0; i < c->jwt_ring.n; i++) {
 		k = &c->jwt_ring.keys[i];
-		if (jwt_hs256(k->key, k->len, csrf_label,
+		if (crypto_hmac_sha256(k->key, k->len, csrf_label,
 		    sizeof csrf_label - 1, c->csrf_keys[i]) < 0)
 			goto oom;
 	}
 	k = &c->jwt_ring.keys[0];
-	if (jwt_hs256(k->key, k->len, refresh_label,
+	if (crypto_hmac_sha256(k->key, k->len, refresh_label,
 	    sizeof refresh_label - 1, c->refresh_key) < 0 ||
-	    jwt_hs256(k->key, k->len, mail_label, sizeof mail_label - 1,
+	    crypto_hmac_sha256(k->key, k->len, mail_label, sizeof mail_label - 1,
 	    c->mail_key) < 0)
 		goto oom;
 	return 0;

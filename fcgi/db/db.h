@@ -44,6 +44,9 @@ struct db_arg {
 #define DB_TEXT(s) ((struct db_arg){ DBA_TEXT, (s), 0, 0 })
 #define DB_INT(n) ((struct db_arg){ DBA_INT, NULL, 0, (long long)(n) })
 #define DB_BYTES(p, n) ((struct db_arg){ DBA_BYTES, (p), (n), 0 })
+/* DB_BYTES when cond holds, else SQL NULL. */
+#define DB_BYTES_IF(cond, p, n)                                             \
+	((cond) ? DB_BYTES((p), (n)) : DB_BYTES(NULL, 0))
 
 /* Runs a prepared statement with args[0..n).  On DB_OK *res holds a
  * PGresult that the arena clears; otherwise *res is NULL.  DB_UNAVAILABLE:

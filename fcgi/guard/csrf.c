@@ -18,25 +18,22 @@
 #include "guard/guard.h"
 
 int
-csrf_check(struct request *req)
+csrf_check(struct request *req, const unsigned char sid_hash[32])
 {
 	const char *hdr = request_header(req, "HTTP_X_CSRF_TOKEN");
 	const char *cookie = req->csrf_cookie;
 	char *want = req->csrf_want;
-	struct secret sid;
 	int ok = 0;
 
 	/* The session's token: what must match, and what the answer sets
 	 * (a 403 included) when the browser's cookie is missing or another,
 	 * so a client that lost it recovers with its next request.  Only the
 	 * holder of the session cookie can read it. */
-	if (session_presented(req, &sid) &&
-	    session_csrf_token(sid.hash, want) < 0)
+	if (session_csrf_token(sid_hash, want) < 0)
 		want[0] = '\0';
 	if (want[0] != '\0' && hdr != NULL && cookie != NULL)
 		ok = crypto_equal(hdr, strlen(hdr), cookie, strlen(cookie)) &&
-		    session_csrf_valid(sid.hash, cookie);
-	secret_wipe(&sid);
+		    session_csrf_valid(sid_hash, cookie);
 	if (ok)
 		return 0;
 	log_event("warning", "csrf_rejected", LF_S("ip", req->ip),

@@ -54,7 +54,8 @@ int login_password_check(struct request *, struct user *u, const char *pw,
 
 /* ---- csrf.c ------------------------------------------------------------- */
 
-/* 0 when the request carries a valid X-CSRF-Token; else sends 403. */
-int csrf_check(struct request *);
+/* 0 when the request carries the X-CSRF-Token of the session whose
+ * cookie hashes to sid_hash; else sends 403. */
+int csrf_check(struct request *, const unsigned char sid_hash[32]);
 
 #endif

@@ -37,6 +37,27 @@ limit(struct request *req, const char *kind, const char *value, long max,
 	    "Too many login attempts. Try again later.");
 }
 
+/* Step 3 for every password check: 0 when email is not locked; else the
+ * 429 (logged as login_locked) or the database error has been sent. */
+static int
+not_locked(struct request *req, const char *email)
+{
+	struct limit_result lim;
+	enum db_status st;
+
+	if ((st = lockout_check(req, email, &lim)) != DB_OK) {
+		respond_db_error(req, st, "lockout");
+		return -1;
+	}
+	if (lim.allowed)
+		return 0;
+	log_event("warning", "login_locked", LF_S("email", email),
+	    LF_S("ip", req->ip));
+	respond_too_many(req, lim.retry_after_ms,
+	    "Account temporarily locked. Try again later.");
+	return -1;
+}
+
 /* Upgrades a hash made with weaker settings than configured; best effort:
  * the login stands if it fails. */
 static void
@@ -59,7 +80,6 @@ int
 login_attempt(struct request *req, struct user *u)
 {
 	struct field_value v[3];
-	struct limit_result lim;
 	const char *email, *stored = NULL;
 	char ipkey[IP_TEXT_MAX];
 	enum db_status st;
@@ -77,15 +97,8 @@ login_attempt(struct request *req, struct user *u)
 		return -1;
 
 	/* 3. Lockout. */
-	if ((st = lockout_check(req, email, &lim)) != DB_OK)
-		goto dberr;
-	if (!lim.allowed) {
-		log_event("warning", "login_locked", LF_S("email", email),
-		    LF_S("ip", req->ip));
-		respond_too_many(req, lim.retry_after_ms,
-		    "Account temporarily locked. Try again later.");
+	if (not_locked(req, email) < 0)
 		return -1;
-	}
 
 	/* 4. One full hash whether or not the user exists. */
 	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
@@ -146,7 +159,6 @@ int
 login_password_check(struct request *req, struct user *u, const char *pw,
     size_t len)
 {
-	struct limit_result lim;
 	const char *stored = NULL;
 	enum db_status st;
 	PGresult *r;
@@ -154,15 +166,8 @@ login_password_check(struct request *req, struct user *u, const char *pw,
 
 	if (limit(req, "email", u->email, cfg.login_email_limit, u->email) < 0)
 		return -1;
-	if ((st = lockout_check(req, u->email, &lim)) != DB_OK)
-		goto dberr;
-	if (!lim.allowed) {
-		log_event("warning", "login_locked", LF_S("email", u->email),
-		    LF_S("ip", req->ip));
-		respond_too_many(req, lim.retry_after_ms,
-		    "Account temporarily locked. Try again later.");
+	if (not_locked(req, u->email) < 0)
 		return -1;
-	}
 	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
 	    DB_TEXT(u->email))) != DB_OK)
 		goto dberr;

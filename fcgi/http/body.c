@@ -37,10 +37,16 @@ respond_issues(struct request *req, json_object *issues)
 	    J_OBJ("issues", issues));
 }
 
+void
+respond_invalid(struct request *req, const char *path, const char *message)
+{
+	respond_issues(req, add_issue(json_object_new_array(), path, message));
+}
+
 static void
 respond_one_issue(struct request *req, const char *message)
 {
-	respond_issues(req, add_issue(json_object_new_array(), "", message));
+	respond_invalid(req, "", message);
 }
 
 /* JSON forbids raw control characters inside strings; json-c (0.16) lets

@@ -162,6 +162,10 @@ struct field_value {
 	int present;
 };
 
+/* The contract's 400 for one bad field: {"error":"Invalid request",
+ * "issues":[{"path","message"}]}, for checks that need more than the body
+ * (a new password that is the account's email). */
+void respond_invalid(struct request *, const char *path, const char *message);
 /* Parses req->body as a JSON object and validates it against fields.
  * Returns 0 with values filled, or -1 after sending the 400. */
 int body_validate(struct request *, const struct field *, size_t n,

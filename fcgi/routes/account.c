@@ -48,7 +48,7 @@ route_signup(struct request *req)
 	    DB_TEXT(hash), DB_BYTES(sid.hash, sizeof sid.hash),
 	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
 	    DB_TEXT(req->user_agent),
-	    DB_BYTES(had_one ? old.hash : NULL, had_one ? sizeof old.hash : 0));
+	    DB_BYTES_IF(had_one, old.hash, sizeof old.hash));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "signup");
 		goto out;

@@ -98,9 +98,7 @@ not_the_email(struct request *req, const struct field_value *pw,
 
 	if (msg == NULL)
 		return 0;
-	respond_json(req, 400, J_STR("error", "Invalid request"),
-	    J_OBJ("issues", json_push(json_object_new_array(),
-	    json_of(J_STR("path", field), J_STR("message", msg)))));
+	respond_invalid(req, field, msg);
 	return -1;
 }
 
@@ -190,8 +188,8 @@ route_me_password(struct request *req)
 	}
 	st = db_exec(req->arena, STMT_password_change, &r, DB_TEXT(u->id),
 	    DB_TEXT(hash), DB_TEXT(u->password_hash),
-	    DB_BYTES(req->has_session ? req->session_hash : NULL,
-	    req->has_session ? sizeof req->session_hash : 0));
+	    DB_BYTES_IF(req->has_session, req->session_hash,
+	    sizeof req->session_hash));
 	crypto_wipe(hash, sizeof hash);
 	if (st != DB_OK) {
 		respond_db_error(req, st, "password change");

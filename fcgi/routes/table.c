@@ -74,6 +74,7 @@ static int
 authenticate(struct request *req, unsigned flags)
 {
 	struct secret sid;
+	int rc;
 
 	if ((flags & R_BEARER) && (!(flags & R_SESSION) ||
 	    token_presented(req)))
@@ -82,8 +83,9 @@ authenticate(struct request *req, unsigned flags)
 	 * on a state change; one that cannot is a 401 below anyway. */
 	if (unsafe_method(req->method) && !(flags & R_NO_CSRF) &&
 	    session_presented(req, &sid)) {
+		rc = csrf_check(req, sid.hash);
 		secret_wipe(&sid);
-		if (csrf_check(req) < 0)
+		if (rc < 0)
 			return -1;
 	}
 	return session_authenticate(req);

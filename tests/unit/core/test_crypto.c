@@ -19,19 +19,6 @@ url_alphabet_only(const char *s, size_t n)
 	return 1;
 }
 
-static void
-hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Encodes then decodes in, checking both directions against want. */
 static void
 vector(const unsigned char *in, size_t n, const char *want)
@@ -181,7 +168,7 @@ sha(const char *in, const char *want)
 
 	memset(d, 0, sizeof d);
 	crypto_sha256(in, strlen(in), d);
-	hex(d, sizeof d, h);
+	hex_encode(d, sizeof d, h);
 	is_str(h, want, "sha256(\"%.20s%s\")", in, strlen(in) > 20 ? "..." : "");
 }
 

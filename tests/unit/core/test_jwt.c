@@ -23,19 +23,6 @@ static const char SECRET2[] = "an older secret, still verifying #2024 !!";
 
 static struct jwt_ring ring;    /* k2025 (SECRET1), then k2024 (SECRET2) */
 
-static void
-hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* A token header.payload.signature from JSON texts of explicit lengths,
  * signed with key (NULL: no signature at all, "h.p."). */
 static size_t
@@ -263,7 +250,7 @@ hmac_vector(const char *name, const unsigned char *key, size_t kl,
 
 	ok(jwt_hs256(key, kl, data, strlen(data), mac) == 0,
 	    "RFC 4231 %s: computed", name);
-	hex(mac, sizeof mac, h);
+	hex_encode(mac, sizeof mac, h);
 	is_str(h, want, "RFC 4231 %s: HMAC-SHA-256", name);
 }
 
