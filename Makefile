@@ -4,6 +4,7 @@
 #   make test          install what is missing, build, run every test, tear down
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
+#   make reset         wipe make run's data: the next make run starts empty
 #   make bench         wrk through lighttpd (see README for the figures)
 
 PREFIX   ?= /usr/local
@@ -58,7 +59,7 @@ DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base
 DEB_BENCH = wrk
 
-.PHONY: all deps test unit run bench clean install install-files check-layers
+.PHONY: all deps test unit run reset bench clean install install-files check-layers
 
 all: $(BUILD)/bulwark
 
@@ -126,9 +127,16 @@ test: deps
 	BULWARK_BIN=$(BUILD)/bulwark UNIT_TESTS="$(UNIT_BINS)" SANITIZE=$(SANITIZE) \
 	  tests/run.sh
 
+# make run: quiet build, then deploy/dev-run.sh (its header lists what it
+# honours: PORT, BIND, WORKERS, DATABASE_URL and every BULWARK_* key).
 run: deps
-	$(MAKE) all
-	BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
+	@echo "make run: building $(BUILD)/bulwark"
+	@$(MAKE) -s --no-print-directory all
+	@BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
+
+# make reset: wipes make run's data (the development cluster, mail, logs).
+reset:
+	@deploy/dev-run.sh --reset
 
 bench: deps
 	$(if $(filter 1,$(SANITIZE)),$(error make bench measures the optimised build: drop SANITIZE=1))
