@@ -58,6 +58,8 @@ DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base
 DEB_BENCH = wrk
+# The browser test (58_browser.t) and the OpenAPI check (96_openapi.t).
+DEB_TEST  = chromium chromium-driver python3-selenium python3-jsonschema
 
 .PHONY: all deps test unit run reset bench clean install install-files check-layers
 
@@ -103,7 +105,7 @@ check-layers:
 # Installs the Debian packages that are missing (as root), or prints the
 # one apt-get line to run.
 deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_BENCH); do \
+	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$p"; \
 	done; \
