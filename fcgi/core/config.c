@@ -87,11 +87,11 @@ static const struct config_key {
 };
 #define NKNOWN (sizeof known_keys / sizeof known_keys[0])
 
-/* Not the program's: read by the scripts around it (make run, the tests,
- * the bench), so never reported as unknown in the environment. */
+/* Not the program's: BULWARK_ + these are read by the scripts around it
+ * (make run, the tests, the bench), so never reported as unknown in the
+ * environment. */
 static const char *const tool_prefixes[] = {
-	"BULWARK_TEST_", "BULWARK_DEV_", "BULWARK_BENCH_", "BULWARK_BIN=",
-	"BULWARK_MASTER=",
+	"TEST_", "DEV_", "BENCH_", "BIN=", "MASTER=",
 };
 
 static const struct config_key *
@@ -172,7 +172,7 @@ config_unknown_env(const char **names, size_t max)
 			continue;
 		for (tool = 0, j = 0; j < sizeof tool_prefixes /
 		    sizeof tool_prefixes[0]; j++)
-			tool |= strncmp(e, tool_prefixes[j],
+			tool |= strncmp(e + 8, tool_prefixes[j],
 			    strlen(tool_prefixes[j])) == 0;
 		len = strcspn(e, "=");
 		if (!tool && key_find(e, len) == NULL)
