@@ -127,6 +127,35 @@ my $p3 = $s->token_pair($email, $pw3, 'for /me/password');
 $s->secret(my $pw4 = unique_password());
 sample($s->req(POST => '/me/password', bearer => $p3->{accessToken}, body => { currentPassword => $pw3, newPassword => $pw4 }),
 	POST => '/me/password', 'me/password 200 bearer');
+
+# The routes of two-factor, email verification and sessions, once the router
+# has them: what the contract itself says they answer.
+my $nine = $s->signup(unique_email("oas9"), unique_password());
+if ($router{'POST /me/2fa/enable'}) {
+	sample($nine->req(POST => '/me/2fa/enable', csrf => 1), POST => '/me/2fa/enable', '2fa/enable (no data key: 503)');
+}
+if ($router{'POST /me/2fa/verify'}) {
+	sample($nine->req(POST => '/me/2fa/verify', csrf => 1, body => { code => '000000' }), POST => '/me/2fa/verify', '2fa/verify wrong code');
+}
+if ($router{'POST /me/2fa/disable'}) {
+	sample($nine->req(POST => '/me/2fa/disable', csrf => 1, body => { password => 'wrong-password', code => '000000' }), POST => '/me/2fa/disable',
+		'2fa/disable wrong password');
+}
+if ($router{'GET /verify-email'}) {
+	sample($s->req(GET => '/verify-email?token=nope'), GET => '/verify-email', 'verify-email GET bad token');
+}
+if ($router{'POST /verify-email'}) {
+	sample($s->req(POST => '/verify-email', body => { token => 'nope' }), POST => '/verify-email', 'verify-email POST bad token');
+}
+if ($router{'POST /verify-email/resend'}) {
+	sample($nine->req(POST => '/verify-email/resend', csrf => 1), POST => '/verify-email/resend', 'verify-email/resend');
+}
+if ($router{'GET /me/sessions'}) {
+	sample($nine->req(GET => '/me/sessions'), GET => '/me/sessions', 'me/sessions');
+}
+if ($router{'DELETE /me/sessions/:id'}) {
+	sample($nine->req(DELETE => '/me/sessions/0d7a4c4e-0000-4000-8000-000000000000', csrf => 1), DELETE => '/me/sessions/{id}', 'me/sessions/:id unknown');
+}
 sample($admin->req(DELETE => "/users/$uid", csrf => 1), DELETE => '/users/{id}', 'delete 200');
 
 # the shared answers: 404 and 405 against the Error schema
