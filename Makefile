@@ -55,7 +55,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
             libjson-c-dev libcrypt-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
-            perl curl procps man-db groff-base
+            perl curl procps man-db groff-base oathtool
 DEB_BENCH = wrk
 
 .PHONY: all deps test unit run bench clean install install-files check-layers

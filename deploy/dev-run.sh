@@ -104,6 +104,12 @@ if [ ! -s "$VAR/jwt_secret" ]; then
 fi
 chmod 600 "$VAR/jwt_secret"        # readable by its owner alone
 export BULWARK_JWT_SECRET_FILE=$VAR/jwt_secret
+# The development data key that seals two-factor secrets, made the same way.
+if [ ! -s "$VAR/data_key" ]; then
+  (umask 077; head -c 48 /dev/urandom | base64 > "$VAR/data_key")
+fi
+chmod 600 "$VAR/data_key"
+export BULWARK_DATA_KEY_FILE=$VAR/data_key
 export BULWARK_COOKIE_SECURE=0     # plain http on localhost only
 export BULWARK_LOG_FILE=${BULWARK_LOG_FILE:-}
 # Mail goes to files in var/mail (one whole message each); the links in them

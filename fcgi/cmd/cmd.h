@@ -32,4 +32,10 @@ int pool_run(const char *spec, int workers);
 /* `bulwark user add --email EMAIL [--admin]`; argv[0] is "user". */
 int cli_user(int argc, char **argv);
 
+/* ---- rekey.c ------------------------------------------------------------ */
+
+/* `bulwark rekey`: every stored 2FA secret re-sealed under the current
+ * data key; argv[0] is "rekey".  0, or 1 when one failed. */
+int cli_rekey(int argc, char **argv);
+
 #endif

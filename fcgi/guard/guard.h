@@ -52,6 +52,39 @@ int login_attempt(struct request *, struct user *u);
 int login_password_check(struct request *, struct user *u, const char *pw,
     size_t len);
 
+/* ---- twofa.c: the second factor ----------------------------------------- */
+
+#define TWOFA_RECOVERY_CODES 10
+#define TWOFA_RECOVERY_LEN 19 /* "ABCD-EFGH-IJKL-MNOP": 80 bits, base32 */
+
+enum twofa_result {
+	TWOFA_OK,       /* a valid code, spent now */
+	TWOFA_WRONG,    /* not a valid code of u's */
+	TWOFA_REPLAY,   /* a valid TOTP code whose step was used (logged
+	                   twofa_replay, the user mailed) */
+	TWOFA_ANSWERED, /* 503 or 500 sent (no data key, the database) */
+};
+
+/* Checks code (as typed: blanks and dashes ignored) for u, whose
+ * totp_sealed and totp_kid the caller loaded (user_by_email): a TOTP code
+ * for the steps around now, spent by compare-and-set, or an unused
+ * recovery code, spent.  The caller counts TWOFA_WRONG and TWOFA_REPLAY
+ * as failed attempts and answers them. */
+enum twofa_result twofa_check(struct request *, const struct user *u,
+    const char *code, size_t len);
+/* Opens a sealed TOTP secret (hex of what sql/ stores) of user_id with the
+ * data key kid: 0, or -1 after answering 503 (the key is not configured)
+ * or 500 (it does not open).  The caller wipes secret. */
+int twofa_open(struct request *, const char *user_id, const char *sealed_hex,
+    const char *kid, unsigned char secret[20]);
+/* Ten fresh recovery codes as shown to the user, and the SHA-256 of each
+ * as stored.  0, or -1 (all wiped) when the generator fails. */
+int twofa_recovery_codes(char codes[TWOFA_RECOVERY_CODES][TWOFA_RECOVERY_LEN + 1],
+    unsigned char hashes[TWOFA_RECOVERY_CODES * 32]);
+/* The stored form of a recovery code as typed: 0, or -1 when it is not
+ * one (wrong length or alphabet). */
+int twofa_recovery_hash(const char *code, size_t len, unsigned char out[32]);
+
 /* ---- csrf.c ------------------------------------------------------------- */
 
 /* 0 when the request carries the X-CSRF-Token of the session whose

@@ -16,13 +16,25 @@
 #include "core/log.h"
 #include "guard/guard.h"
 
-/* user_by_email's own column, after the user row. */
-enum { USER_BY_EMAIL_PASSWORD_HASH = USER_NCOLS };
+/* user_by_email's own columns, after the user row. */
+enum { USER_BY_EMAIL_PASSWORD_HASH = USER_NCOLS, USER_BY_EMAIL_TOTP_SECRET,
+	USER_BY_EMAIL_TOTP_KID };
+
+/* The password hash and the TOTP secret of user_by_email's row. */
+static void
+load_secrets(PGresult *r, struct user *u)
+{
+	u->password_hash = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	u->totp_sealed = PQgetisnull(r, 0, USER_BY_EMAIL_TOTP_SECRET) ? NULL :
+	    db_text(r, 0, USER_BY_EMAIL_TOTP_SECRET);
+	u->totp_kid = PQgetisnull(r, 0, USER_BY_EMAIL_TOTP_KID) ? NULL :
+	    db_text(r, 0, USER_BY_EMAIL_TOTP_KID);
+}
 
 static const struct field login_fields[] = {
 	{ "email", F_EMAIL, 0, 0 },
 	{ "password", F_LOGIN_PASSWORD, 0, 0 },
-	{ "code", F_STRING, 1, 16 },
+	{ "code", F_STRING, 1, 32 },
 };
 
 /* One login limit: key "login:<kind>:<value>". */
@@ -120,11 +132,13 @@ login_attempt(struct request *req, struct user *u)
 	}
 
 	user_from_row(req, r, 0, u);
+	load_secrets(r, u);
 
-	/* Two-factor users need a code.  Verifying one arrives with the
-	 * two-factor routes; until then none is accepted (fail closed), and a
-	 * code counts as a failed attempt like a wrong password. */
+	/* Two-factor users need a code; a wrong one, or one already used, is
+	 * a failed attempt like a wrong password. */
 	if (u->two_factor_enabled) {
+		enum twofa_result tr;
+
 		if (!v[2].present) {
 			log_event("info", "twofa_required", LF_S("userId", u->id),
 			    LF_S("email", email), LF_S("ip", req->ip));
@@ -133,17 +147,26 @@ login_attempt(struct request *req, struct user *u)
 			    J_BOOL("twoFactorRequired", 1));
 			return -1;
 		}
-		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
-			goto dberr;
-		log_event("warning", "twofa_failed", LF_S("userId", u->id),
-		    LF_S("email", email), LF_S("ip", req->ip));
-		respond_error(req, 401, "Invalid two-factor code");
-		return -1;
+		if ((tr = twofa_check(req, u, v[2].str, v[2].len)) ==
+		    TWOFA_ANSWERED)
+			return -1;
+		if (tr != TWOFA_OK) {
+			if ((st = lockout_record_failure(req, email,
+			    &locked)) != DB_OK)
+				goto dberr;
+			log_event("warning", "twofa_failed",
+			    LF_S("userId", u->id), LF_S("email", email),
+			    LF_S("ip", req->ip),
+			    LF_S("reason", tr == TWOFA_REPLAY ? "replay" : "wrong"),
+			    LF_S("locked", locked ? "yes" : NULL));
+			respond_error(req, 401, "Invalid two-factor code");
+			return -1;
+		}
 	}
 
-	/* 6. Success. */
-	u->password_hash = stored;
+	/* 7. Success. */
 	req->user_id_for_log = u->id;
+	req->login_user_id = u->id;
 	if ((st = lockout_clear(req, email)) != DB_OK)
 		goto dberr;
 	rehash(req, u, v[1].str, v[1].len);
@@ -171,8 +194,10 @@ login_password_check(struct request *req, struct user *u, const char *pw,
 	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
 	    DB_TEXT(u->email))) != DB_OK)
 		goto dberr;
-	if (PQntuples(r) == 1)
-		stored = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	if (PQntuples(r) == 1) {
+		load_secrets(r, u);
+		stored = u->password_hash;
+	}
 	/* One full hash even if the user vanished meanwhile. */
 	ok = password_verify(pw, len, stored);
 	if (!ok) {
