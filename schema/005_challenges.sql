@@ -61,3 +61,7 @@ CREATE UNIQUE INDEX sessions_handle ON bulwark.sessions (handle);
 ALTER TABLE bulwark.mail_queue
     ADD COLUMN ip text CHECK (ip !~ '[\r\n]' AND length(ip) <= 64),
     ADD COLUMN user_agent text CHECK (user_agent !~ '[\r\n]' AND length(user_agent) <= 512);
+-- A replay warning is queued at most once a quarter of an hour per user:
+-- sql/totp_use.sql looks for the last one here.
+CREATE INDEX mail_queue_replay ON bulwark.mail_queue (to_addr, created_at)
+    WHERE kind = 'twofa_replay';

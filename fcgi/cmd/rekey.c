@@ -23,6 +23,7 @@
 enum { REKEY_USER, REKEY_SECRET, REKEY_KID, REKEY_PENDING, REKEY_PENDING_KID };
 
 #define SEALED_LEN (TOTP_SECRET_BYTES + SEAL_OVERHEAD)
+#define REKEY_PASSES 5
 
 /* Re-seals column col (hex, or NULL) of row i for user under the current
  * key: 1 with old and fresh filled, 0 when the column is NULL, -1 when it
@@ -67,7 +68,7 @@ cli_rekey(int argc, char **argv)
 	struct arena a;
 	PGresult *r, *x;
 	const char *user;
-	int i, n, s, p, done = 0, failed = 0, rc = 1;
+	int i, n, s, p, done = 0, failed = 0, skipped, passes = 0, rc = 1;
 
 	if (argc > 1) {
 		if (cli_is_help(argv[1])) {
@@ -85,12 +86,16 @@ cli_rekey(int argc, char **argv)
 		return 1;
 	}
 	arena_init(&a, 1024 * 1024);
+	/* A row changed meanwhile (an enable or disable won) is read again
+	 * on the next pass, so exit 0 means nothing is left under old keys. */
+again:
 	if (db_exec(&a, STMT_totp_rekey_list, &r,
 	    DB_TEXT(cfg.data_keys[0].kid)) != DB_OK) {
 		fprintf(stderr, "bulwark: the database is not reachable\n");
 		goto out;
 	}
 	n = PQntuples(r);
+	skipped = 0;
 	for (i = 0; i < n; i++) {
 		user = db_text(r, i, REKEY_USER);
 		s = reseal(r, i, REKEY_SECRET, REKEY_KID, user, old, fresh);
@@ -110,7 +115,20 @@ cli_rekey(int argc, char **argv)
 			    "reachable\n");
 			goto out;
 		}
-		done += PQntuples(x) == 1;
+		if (PQntuples(x) == 1)
+			done++;
+		else
+			skipped++;
+	}
+	if (skipped > 0 && ++passes < REKEY_PASSES && failed == 0) {
+		arena_reset(&a);
+		goto again;
+	}
+	if (skipped > 0) {
+		fprintf(stderr, "bulwark: %d secret%s changed while being "
+		    "re-sealed: run bulwark rekey again\n", skipped,
+		    skipped == 1 ? "" : "s");
+		failed += skipped;
 	}
 	printf("re-sealed %d secret%s under key %s; %d failed\n", done,
 	    done == 1 ? "" : "s", cfg.data_keys[0].kid, failed);

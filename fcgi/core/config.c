@@ -320,9 +320,18 @@ load_data_keys(struct config *c, char *err, size_t errlen)
 	size_t len, n;
 	int rc = 0;
 
-	if ((v = config_get("BULWARK_DATA_KEY")) != NULL && *v != '\0')
+	if ((v = config_get("BULWARK_DATA_KEY")) != NULL && *v != '\0') {
+		/* The file's older keys would be ignored, and what they
+		 * sealed would no longer open: say so at once. */
+		if ((p = config_get("BULWARK_DATA_KEY_FILE")) != NULL &&
+		    *p != '\0') {
+			snprintf(err, errlen, "set BULWARK_DATA_KEY or "
+			    "BULWARK_DATA_KEY_FILE, not both");
+			return -1;
+		}
 		return data_key_add(c, "BULWARK_DATA_KEY", v, strlen(v), err,
 		    errlen);
+	}
 	if ((v = config_get("BULWARK_DATA_KEY_FILE")) == NULL || *v == '\0')
 		return 0;
 	if (read_secret_file("BULWARK_DATA_KEY_FILE", v, &text, &len, err,

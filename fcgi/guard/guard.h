@@ -77,6 +77,10 @@ enum twofa_result twofa_check(struct request *, const struct user *u,
  * or 500 (it does not open).  The caller wipes secret. */
 int twofa_open(struct request *, const char *user_id, const char *sealed_hex,
     const char *kid, unsigned char secret[20]);
+/* A TOTP code as typed (blanks and dashes ignored) against secret for the
+ * steps around now: 0 with *step set, or -1.  Spends nothing. */
+int twofa_totp_match(const unsigned char secret[20], const char *code,
+    size_t len, long long *step);
 /* Ten fresh recovery codes as shown to the user, and the SHA-256 of each
  * as stored.  0, or -1 (all wiped) when the generator fails. */
 int twofa_recovery_codes(char codes[TWOFA_RECOVERY_CODES][TWOFA_RECOVERY_LEN + 1],

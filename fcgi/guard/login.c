@@ -166,9 +166,9 @@ login_attempt(struct request *req, struct user *u)
 
 	/* 7. Success. */
 	req->user_id_for_log = u->id;
-	req->login_user_id = u->id;
 	if ((st = lockout_clear(req, email)) != DB_OK)
 		goto dberr;
+	req->login_user_id = u->id; /* its address is recorded afterwards */
 	rehash(req, u, v[1].str, v[1].len);
 	log_event("info", "login_success", LF_S("userId", u->id),
 	    LF_S("email", email), LF_S("ip", req->ip));

@@ -131,6 +131,21 @@ twofa_open(struct request *req, const char *user_id, const char *sealed_hex,
 	return 0;
 }
 
+int
+twofa_totp_match(const unsigned char secret[TOTP_SECRET_BYTES],
+    const char *code, size_t len, long long *step)
+{
+	char norm[TWOFA_RECOVERY_LEN + 2];
+	size_t n = normalize(code, len, norm, sizeof norm);
+	int rc = -1;
+
+	if (n == TOTP_DIGITS && all_digits(norm, n))
+		rc = totp_verify(secret, TOTP_SECRET_BYTES, norm, n,
+		    (long long)time(NULL), step);
+	crypto_wipe(norm, sizeof norm);
+	return rc;
+}
+
 enum twofa_result
 twofa_check(struct request *req, const struct user *u, const char *code,
     size_t len)
@@ -144,14 +159,14 @@ twofa_check(struct request *req, const struct user *u, const char *code,
 	int match;
 
 	n = normalize(code, len, norm, sizeof norm);
-	if (n == TOTP_DIGITS && all_digits(norm, n)) {
+	crypto_wipe(norm, sizeof norm);
+	if (n == TOTP_DIGITS) {
 		if (u->totp_sealed == NULL)
 			return TWOFA_WRONG;
 		if (twofa_open(req, u->id, u->totp_sealed, u->totp_kid,
 		    secret) < 0)
 			return TWOFA_ANSWERED;
-		match = totp_verify(secret, sizeof secret, norm, n,
-		    (long long)time(NULL), &step) == 0;
+		match = twofa_totp_match(secret, code, len, &step) == 0;
 		crypto_wipe(secret, sizeof secret);
 		if (!match)
 			return TWOFA_WRONG;
@@ -169,7 +184,6 @@ twofa_check(struct request *req, const struct user *u, const char *code,
 		    LF_S("email", u->email), LF_S("ip", req->ip));
 		return TWOFA_REPLAY;
 	}
-	crypto_wipe(norm, sizeof norm);
 	if (twofa_recovery_hash(code, len, hash) < 0)
 		return TWOFA_WRONG;
 	st = db_exec(req->arena, STMT_recovery_use, &r, DB_TEXT(u->id),

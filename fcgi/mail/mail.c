@@ -230,11 +230,11 @@ body_new_login(struct buf *b, const struct mail_msg *m)
 	buf_add(b, "\r\n"
 	    "If that was you, there is nothing to do.\r\n"
 	    "\r\n"
-	    "If it was not you: list your sessions (GET %s/me/sessions) and\r\n"
-	    "end the ones you do not know (DELETE %s/me/sessions/<id>), then\r\n"
-	    "change your password, or reset it at\r\n"
-	    "\r\n"
-	    "%s/forgot-password\r\n",
+	    "If it was not you, change your password now (or reset it at\r\n"
+	    "%s/forgot-password): that ends every session and\r\n"
+	    "token of your account. To end single browser sessions, list\r\n"
+	    "them (GET %s/me/sessions) and end the ones you do not know\r\n"
+	    "(DELETE %s/me/sessions/<id>).\r\n",
 	    cfg.public_url, cfg.public_url, cfg.public_url);
 	return 0;
 }
@@ -266,9 +266,14 @@ body_twofa_enabled(struct buf *b, const struct mail_msg *m)
 	    "Two-factor authentication was just turned on for the account\r\n"
 	    "for this email address, and its other sessions were ended.\r\n"
 	    "\r\n"
-	    "If it was not you, reset your password now at\r\n"
+	    "If it was not you, someone else holds a session of yours and\r\n"
+	    "now the second factor too: a password reset alone will not let\r\n"
+	    "you back in. Reset your password at\r\n"
 	    "\r\n"
-	    "%s/forgot-password\r\n",
+	    "%s/forgot-password\r\n"
+	    "\r\n"
+	    "and ask the site's operator to turn two-factor authentication\r\n"
+	    "off for your account (bulwark user 2fa-off).\r\n",
 	    cfg.public_url);
 	return 0;
 }

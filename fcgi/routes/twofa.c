@@ -153,7 +153,7 @@ route_twofa_verify(struct request *req)
 	char codes[TWOFA_RECOVERY_CODES][TWOFA_RECOVERY_LEN + 1];
 	struct field_value v[1];
 	struct user *u = req->user;
-	json_object *list = NULL;
+	json_object *list, *answer = NULL;
 	const char *hex;
 	long long step;
 	enum db_status st;
@@ -187,8 +187,7 @@ route_twofa_verify(struct request *req)
 	}
 	if (twofa_open(req, u->id, hex, db_text(r, 0, PENDING_KID), secret) < 0)
 		return;
-	match = totp_verify(secret, sizeof secret, v[0].str, v[0].len,
-	    (long long)time(NULL), &step) == 0;
+	match = twofa_totp_match(secret, v[0].str, v[0].len, &step) == 0;
 	crypto_wipe(secret, sizeof secret);
 	if (!match) {
 		log_event("info", "twofa_failed", LF_S("userId", u->id),
@@ -196,9 +195,19 @@ route_twofa_verify(struct request *req)
 		respond_error(req, 400, WRONG_CODE);
 		return;
 	}
+	/* The answer is built before anything changes: the codes are shown
+	 * once, so 2FA must not go on without them being sent. */
 	if (twofa_recovery_codes(codes, hashes) < 0) {
 		respond_internal(req, "recovery codes");
 		return;
+	}
+	list = json_object_new_array();
+	for (i = 0; i < TWOFA_RECOVERY_CODES; i++)
+		list = json_push(list, json_object_new_string(codes[i]));
+	if (list == NULL || (answer = json_of(J_BOOL("enabled", 1),
+	    J_OBJ("recoveryCodes", list))) == NULL) {
+		respond_internal(req, "recovery codes answer");
+		goto out;
 	}
 	st = db_exec(req->arena, STMT_totp_activate, &r, DB_TEXT(u->id),
 	    DB_INT(step), DB_BYTES(sealed, sizeof sealed),
@@ -214,16 +223,14 @@ route_twofa_verify(struct request *req)
 		    "call /me/2fa/enable again");
 		goto out;
 	}
-	for (i = 0; i < TWOFA_RECOVERY_CODES; i++)
-		list = json_push(i == 0 ? json_object_new_array() : list,
-		    json_object_new_string(codes[i]));
 	req->mail_queued = 1;
 	u->two_factor_enabled = 1;
 	log_event("info", "twofa_enabled", LF_S("userId", u->id),
 	    LF_S("email", u->email), LF_S("ip", req->ip));
-	respond_changed(req, list == NULL ? NULL :
-	    json_of(J_BOOL("enabled", 1), J_OBJ("recoveryCodes", list)));
+	respond_changed(req, answer);
+	answer = NULL;
 out:
+	json_object_put(answer);
 	crypto_wipe(codes, sizeof codes);
 	crypto_wipe(hashes, sizeof hashes);
 }

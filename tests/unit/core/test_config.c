@@ -380,9 +380,8 @@ test_data_keys(void)
 	ok(load(1) == -1 && strstr(err, "BULWARK_DATA_KEY_FILE") != NULL,
 	    "a short key on a later line refused (%s)", err);
 	setenv("BULWARK_DATA_KEY", SECRET32, 1);
-	ok(load(1) == 0 && cfg.n_data_keys == 1 &&
-	    strcmp(cfg.data_keys[0].kid, kid0) == 0,
-	    "BULWARK_DATA_KEY wins over the file");
+	ok(load(1) == -1 && strstr(err, "not both") != NULL,
+	    "BULWARK_DATA_KEY and the file together refused (%s)", err);
 
 	clear_env();
 	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
