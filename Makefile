@@ -173,6 +173,21 @@ fuzz:
 
 fuzz-bins: $(FUZZ_BINS)
 
+# make scan: sqlmap (--level 5 --risk 3, PostgreSQL payloads) against every
+# route that takes input, through lighttpd, on a throwaway cluster.
+scan:
+	$(MAKE) deps DEB_EXTRA="$(DEB_SCAN)"
+	$(MAKE) all
+	BULWARK_BIN=$(BUILD)/bulwark tests/run.sh tests/scan/sqlmap.t
+
+# make memcheck [MEMCHECK_TESTS="tests/integration/03_login.t ..."]: the
+# integration tests with every Bulwark process under valgrind memcheck;
+# fails on any memory error or a byte definitely lost.
+memcheck:
+	$(MAKE) deps DEB_EXTRA="$(DEB_MEMCHECK)"
+	$(MAKE) all
+	tests/memcheck/run.sh $(BUILD)/bulwark $(MEMCHECK_TESTS)
+
 run: deps
 	$(MAKE) all
 	BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
