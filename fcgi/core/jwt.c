@@ -2,7 +2,6 @@
  * core/jwt.c -- HS256 access tokens under a key ring, and the strict flat
  * JSON parser they are read with (see jwt.h).
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
