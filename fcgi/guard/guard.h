@@ -28,11 +28,22 @@ int rate_limit_enforce(struct request *, const char *key, long limit,
 
 /* ---- lockout.c ---------------------------------------------------------- */
 
+/* Whether email is locked now, and for how long (a read, no count). */
 enum db_status lockout_check(struct request *, const char *email,
     struct limit_result *);
-/* *now_locked: this failure locked the email. */
-enum db_status lockout_record_failure(struct request *, const char *email,
-    int *now_locked);
+/* Reserves one password check for email before the hash, atomically:
+ * allowed, and counted as a failed attempt already (*now_locked: this one
+ * reached the threshold and locked the email, its own check still goes
+ * ahead); or not allowed while the email is locked.  After the hash: a
+ * wrong password needs nothing more; a login that succeeds calls
+ * lockout_clear; a right password that is no login (the two-factor step
+ * still to come, a password check) calls lockout_release. */
+enum db_status lockout_reserve(struct request *, const char *email,
+    struct limit_result *, int *now_locked);
+/* Gives a reservation back: one failure less, and the lock lifted when
+ * undo_lock (that reservation's *now_locked). */
+enum db_status lockout_release(struct request *, const char *email,
+    int undo_lock);
 enum db_status lockout_clear(struct request *, const char *email);
 
 /* ---- login.c ------------------------------------------------------------ */

@@ -264,7 +264,11 @@ route_twofa_disable(struct request *req)
 	if ((tr = twofa_check(req, u, v[1].str, v[1].len)) == TWOFA_ANSWERED)
 		return;
 	if (tr != TWOFA_OK) {
-		if ((st = lockout_record_failure(req, u->email, &locked)) !=
+		struct limit_result lim;
+
+		/* Counted like a wrong password: one more reservation that is
+		 * never given back (none is left to take while locked). */
+		if ((st = lockout_reserve(req, u->email, &lim, &locked)) !=
 		    DB_OK) {
 			respond_db_error(req, st, "lockout");
 			return;
