@@ -6,6 +6,9 @@
 #   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
 #   make reset         wipe make run's data: the next make run starts empty
 #   make bench         wrk through lighttpd (see README for the figures)
+#   make fuzz [FUZZ_SECONDS=N]  each libFuzzer driver of tests/fuzz for N s
+#   make scan          sqlmap against every route that takes input
+#   make memcheck      integration tests with the workers under valgrind
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -29,6 +32,10 @@ CPPFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS))
 else
 BUILD   ?= build
 SAN      =
+endif
+# make fuzz builds the program's objects with clang for libFuzzer too.
+ifeq ($(FUZZ),1)
+SAN     += -fsanitize=fuzzer-no-link
 endif
 
 # core/ is built without the flags of libpq, json-c and libfcgi (see
@@ -56,12 +63,24 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
             libjson-c-dev libcrypt-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
-            perl curl procps man-db groff-base
+            perl curl procps man-db groff-base oathtool
 DEB_BENCH = wrk
 # The browser test (58_browser.t) and the OpenAPI check (96_openapi.t).
 DEB_TEST  = chromium chromium-driver python3-selenium python3-jsonschema
+# Only for make fuzz, make scan and make memcheck (not for make test).
+DEB_FUZZ  = clang-14 libclang-rt-14-dev
+DEB_SCAN  = sqlmap
+DEB_MEMCHECK = valgrind
 
-.PHONY: all deps test unit run reset bench clean install install-files check-layers
+# tests/fuzz: one libFuzzer driver per parser of untrusted bytes.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_DRIVERS  = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS     = $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_DRIVERS))
+FUZZ_REGRESS_BINS = $(patsubst %,$(BUILD)/fuzz-regress/%,$(FUZZ_DRIVERS))
+
+.PHONY: all deps test unit run reset bench clean install install-files check-layers \
+        fuzz fuzz-bins fuzz-regress scan memcheck
 
 all: $(BUILD)/bulwark
 
@@ -94,7 +113,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I tests/unit $(LDHARDEN) -o $@ $< $(LIBOBJS) $(LIBS)
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+# A fuzz driver, with libFuzzer (clang) or with regress_main.c (any cc).
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(LIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -I tests/fuzz $(LDHARDEN) -o $@ $< $(LIBOBJS) $(LIBS)
+
+$(BUILD)/fuzz-regress/%: tests/fuzz/fuzz_%.c tests/fuzz/regress_main.c $(LIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I tests/fuzz $(LDHARDEN) -o $@ $< tests/fuzz/regress_main.c $(LIBOBJS) $(LIBS)
+
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d) $(FUZZ_REGRESS_BINS:=.d)
 
 # Fails when a file under fcgi/ includes a header of a layer above its own
 # (or a library its layer may not use); checks itself first.
@@ -105,7 +133,7 @@ check-layers:
 # Installs the Debian packages that are missing (as root), or prints the
 # one apt-get line to run.
 deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH); do \
+	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH) $(DEB_EXTRA); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$p"; \
 	done; \
@@ -126,8 +154,42 @@ unit: $(UNIT_BINS)
 test: deps
 	$(MAKE) check-layers
 	$(MAKE) all unit
+	$(MAKE) SANITIZE=1 fuzz-regress
 	BULWARK_BIN=$(BUILD)/bulwark UNIT_TESTS="$(UNIT_BINS)" SANITIZE=$(SANITIZE) \
 	  tests/run.sh
+
+# Every fuzz driver over its seed corpus and the inputs that once crashed
+# it, built with the compiler of make test (gcc) under ASan + UBSan.
+fuzz-regress: $(FUZZ_REGRESS_BINS)
+	@for d in $(FUZZ_DRIVERS); do \
+	  ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz-regress/$$d \
+	    tests/fuzz/corpus/$$d tests/fuzz/regress/$$d || exit 1; \
+	done
+
+# make fuzz FUZZ_SECONDS=N: each driver for N seconds (clang, libFuzzer,
+# ASan + UBSan); fails on the first crash and keeps its input in
+# build/fuzz/crash/<driver>/ (copy it to tests/fuzz/regress/<driver>/).
+fuzz:
+	$(MAKE) deps DEB_EXTRA="$(DEB_FUZZ)"
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) SANITIZE=1 FUZZ=1 fuzz-bins
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_DRIVERS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# make scan: sqlmap (--level 5 --risk 3, PostgreSQL payloads) against every
+# route that takes input, through lighttpd, on a throwaway cluster.
+scan:
+	$(MAKE) deps DEB_EXTRA="$(DEB_SCAN)"
+	$(MAKE) all
+	BULWARK_BIN=$(BUILD)/bulwark tests/run.sh tests/scan/sqlmap.t
+
+# make memcheck [MEMCHECK_TESTS="tests/integration/03_login.t ..."]: the
+# integration tests with every Bulwark process under valgrind memcheck;
+# fails on any memory error or a byte definitely lost.
+memcheck:
+	$(MAKE) deps DEB_EXTRA="$(DEB_MEMCHECK)"
+	$(MAKE) all
+	tests/memcheck/run.sh $(BUILD)/bulwark $(MEMCHECK_TESTS)
 
 # make run: quiet build, then deploy/dev-run.sh (its header lists what it
 # honours: PORT, BIND, WORKERS, DATABASE_URL and every BULWARK_* key).

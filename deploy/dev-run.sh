@@ -78,9 +78,9 @@ if [ "${1:-}" = --reset ]; then
   case $PGC_DIR in
     / | "$ROOT" | "$VAR") die "refusing to remove $PGC_DIR" ;;
   esac
-  rm -rf -- "$PGC_DIR" "$VAR/mail" "$LOGDIR" "$VAR/run" "$VAR/www" "$VAR/jwt_secret"
+  rm -rf -- "$PGC_DIR" "$VAR/mail" "$LOGDIR" "$VAR/run" "$VAR/www" "$VAR/jwt_secret" "$VAR/data_key"
   [ -d "$VAR/pg" ] && [ "$VAR/pg" != "$PGC_DIR" ] && rm -rf -- "$VAR/pg"
-  say "development data removed ($PGC_DIR, var/mail, var/log, the JWT secret);" \
+  say "development data removed ($PGC_DIR, var/mail, var/log, the JWT secret and data key);" \
       "the next make run starts empty"
   exit 0
 fi
@@ -145,6 +145,14 @@ if [ -z "${BULWARK_JWT_SECRET:-}${BULWARK_JWT_SECRET_FILE:-}${BULWARK_JWT_KEYS_F
   fi
   chmod 600 "$VAR/jwt_secret"        # readable by its owner alone
   export BULWARK_JWT_SECRET_FILE=$VAR/jwt_secret
+fi
+# The development data key that seals two-factor secrets, made the same way.
+if [ -z "${BULWARK_DATA_KEY:-}${BULWARK_DATA_KEY_FILE:-}" ]; then
+  if [ ! -s "$VAR/data_key" ]; then
+    (umask 077; head -c 48 /dev/urandom | base64 > "$VAR/data_key")
+  fi
+  chmod 600 "$VAR/data_key"
+  export BULWARK_DATA_KEY_FILE=$VAR/data_key
 fi
 export BULWARK_COOKIE_SECURE=${BULWARK_COOKIE_SECURE:-0}  # plain http on localhost
 export BULWARK_LOG_FILE=${BULWARK_LOG_FILE:-$LOGDIR/bulwark.log}

@@ -5,7 +5,8 @@
 -- Returns, oldest due first: id, kind, to_addr, the nonce in hex (NULL
 -- when none), attempts (this one included), created_at and the age of
 -- the message, both in whole seconds (the Date: header; a reset link
--- that has expired is not sent).
+-- that has expired is not sent), the ip and user agent a sign-in
+-- notice tells (NULL for other kinds).
 WITH due AS MATERIALIZED (
     SELECT id
       FROM mail_queue
@@ -21,10 +22,10 @@ WITH due AS MATERIALIZED (
       FROM due
      WHERE q.id = due.id
     RETURNING q.id, q.kind, q.to_addr, q.nonce, q.attempts, q.created_at,
-              q.next_attempt_at
+              q.next_attempt_at, q.ip, q.user_agent
 )
 SELECT id, kind, to_addr, encode(nonce, 'hex'), attempts,
        extract(epoch FROM created_at)::bigint,
-       extract(epoch FROM now() - created_at)::bigint
+       extract(epoch FROM now() - created_at)::bigint, ip, user_agent
   FROM claimed
  ORDER BY next_attempt_at, id

@@ -1,9 +1,14 @@
--- Creates the user and its first session in one statement.  No row back
--- means the email is taken.
+-- Creates the user and its first session in one statement, with what a new
+-- account starts with: the verification token's hash and its mail (which
+-- holds only a nonce: the token is derived from it again at delivery), and
+-- the signup address as one the user has signed in from.  No row back means
+-- the email is taken.
 -- $1 email (normalized), $2 password hash, $3 session hash (bytea),
 -- $4 session lifetime in seconds, $5 ip, $6 user agent, $7 the hash of
 -- the session cookie the request carried (bytea) or NULL: ended when the
--- user is made, like at login.
+-- user is made, like at login; $8 the verification token's hash (bytea),
+-- $9 its mail's nonce (bytea), $10 its lifetime in seconds, $11 the
+-- address key (ip_limit_key).
 -- Returns the user row (user.cols).
 WITH u AS (
     INSERT INTO users (email, password_hash)
@@ -15,6 +20,15 @@ WITH u AS (
     SELECT $3, u.id, now() + $4::int * interval '1 second', $5, $6 FROM u
 ), old AS (
     DELETE FROM sessions WHERE id_hash = $7 AND EXISTS (SELECT 1 FROM u)
+), v AS (
+    INSERT INTO email_verifications (hash, user_id, expires_at)
+    SELECT $8, u.id, now() + $10::int * interval '1 second' FROM u
+), m AS (
+    INSERT INTO mail_queue (kind, to_addr, nonce)
+    SELECT 'verify', u.email, $9 FROM u
+), a AS (
+    INSERT INTO login_addresses (user_id, address)
+    SELECT u.id, $11 FROM u
 )
 SELECT @user@
   FROM u

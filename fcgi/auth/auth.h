@@ -23,6 +23,9 @@ struct user {
 	int two_factor_enabled;
 	const char *created_at;    /* RFC 3339 */
 	const char *password_hash; /* only where a route loads it */
+	const char *totp_sealed;   /* ... and the TOTP secret in force (hex of
+	                              the sealed bytes) with its key id, or NULL */
+	const char *totp_kid;
 };
 
 /* Fills u from the user columns (enum user_col) of row `row` of r; the
@@ -76,7 +79,9 @@ int session_csrf_valid(const unsigned char hash[32], const char *token);
 void session_clear_cookie(struct request *);
 int session_delete_current(struct request *);
 /* Work that no response waits for, run after FCGX_Finish_r: records
- * last_seen_at (at most once a minute per session). */
+ * last_seen_at (at most once a minute per session), and a login's address
+ * (req->login_user_id): one never seen for that user logs
+ * suspicious_login and queues the new-login alert (req->mail_queued). */
 void session_after_response(struct request *);
 
 /* ---- token.c: access tokens (JWT) and refresh families ----------------- */
@@ -94,9 +99,9 @@ int token_presented(struct request *);
  * error="invalid_token" when a token was presented. */
 void token_unauthorized(struct request *, int invalid);
 /* A new refresh family for u, and the contract's pair: token login, and a
- * bearer caller whose password change revoked what it had.  message, when
- * not NULL, is answered beside the pair as "message". */
-void token_issue(struct request *, const struct user *u, const char *message);
+ * bearer caller whose password or 2FA change revoked what it had.  The
+ * fields of extra (consumed; NULL: none) are answered before the pair's. */
+void token_issue(struct request *, const struct user *u, json_object *extra);
 /* /token/refresh: spends the presented refresh token (text as sent) and
  * answers the next pair; a spent one revokes its family.  Always answers. */
 void token_refresh(struct request *, const char *text);

@@ -10,6 +10,8 @@
 
 #include "auth/auth.h"
 #include "core/config.h"
+#include "core/ip.h"
+#include "core/log.h"
 
 /* session_user's own column, after the user row. */
 enum { SESSION_USER_STALE = USER_NCOLS };
@@ -138,12 +140,25 @@ session_clear_cookie(struct request *req)
 void
 session_after_response(struct request *req)
 {
+	char key[IP_TEXT_MAX];
 	PGresult *r;
 
 	/* A failure costs nothing but a stale last_seen_at. */
 	if (req->has_session && req->touch_session)
 		(void)db_exec(req->arena, STMT_session_touch, &r,
 		    DB_BYTES(req->session_hash, sizeof req->session_hash));
+	/* A login's address; a new one queues the alert (API.md "New-login
+	 * alerts").  A failure loses one alert, never the login. */
+	if (req->login_user_id != NULL &&
+	    db_exec(req->arena, STMT_login_seen, &r, DB_TEXT(req->login_user_id),
+	    DB_TEXT(ip_limit_key(req->ip, key)), DB_TEXT(req->ip),
+	    DB_TEXT(req->user_agent)) == DB_OK && PQntuples(r) == 1 &&
+	    db_bool(r, 0, 0)) {
+		req->mail_queued = 1;
+		log_event("warning", "suspicious_login",
+		    LF_S("userId", req->login_user_id), LF_S("ip", req->ip),
+		    LF_S("address", key));
+	}
 }
 
 int

@@ -213,18 +213,45 @@ token_authenticate(struct request *req)
 	return 0;
 }
 
+/* Adds every field of from to into (both consumed): into, or NULL when
+ * out of memory. */
+static json_object *
+json_merge(json_object *into, json_object *from)
+{
+	int ok = into != NULL && from != NULL;
+
+	if (ok) {
+		json_object_object_foreach(from, k, v) {
+			if (json_object_object_add(into, k,
+			    json_object_get(v)) != 0) {
+				json_object_put(v);
+				ok = 0;
+				break;
+			}
+		}
+	}
+	json_object_put(from);
+	if (!ok) {
+		json_object_put(into);
+		return NULL;
+	}
+	return into;
+}
+
 /* Answers {"accessToken","refreshToken","tokenType","expiresIn"}: the
  * access token for u issued at issued_us (microseconds) with refresh token
- * rt of family, and rt. */
+ * rt of family, and rt; after the fields of extra (consumed; NULL: none). */
 static void
 respond_pair(struct request *req, const struct user *u, const char *family,
     long long issued_us, const struct secret *rt, long expires_in,
-    const char *message)
+    json_object *extra)
 {
 	struct jwt_claims c;
 	char at[JWT_TOKEN_MAX + 1], jti[JWT_JTI_MAX + 1];
+	json_object *pair;
 
 	if (make_jti(jti, family, issued_us, rt) < 0) {
+		json_object_put(extra);
 		respond_internal(req, "jti");
 		return;
 	}
@@ -238,45 +265,46 @@ respond_pair(struct request *req, const struct user *u, const char *family,
 	    snprintf(c.jti, sizeof c.jti, "%s", jti) >= (int)sizeof c.jti ||
 	    snprintf(c.iss, sizeof c.iss, "%s", cfg.jwt_issuer) >=
 	    (int)sizeof c.iss) {
+		json_object_put(extra);
 		respond_internal(req, "token claims");
 		return;
 	}
 	c.iat = issued_us / 1000000;
 	c.exp = c.iat + cfg.access_ttl;
 	if (jwt_sign(&cfg.jwt_ring, &c, at, sizeof at) < 0) {
+		json_object_put(extra);
 		respond_internal(req, "token sign");
 		return;
 	}
-	if (message != NULL)
-		respond_json(req, 200, J_STR("message", message),
-		    J_STR("accessToken", at), J_STR("refreshToken", rt->text),
-		    J_STR("tokenType", "Bearer"), J_INT("expiresIn", expires_in));
-	else
-		respond_json(req, 200, J_STR("accessToken", at),
-		    J_STR("refreshToken", rt->text), J_STR("tokenType", "Bearer"),
-		    J_INT("expiresIn", expires_in));
+	pair = json_of(J_STR("accessToken", at), J_STR("refreshToken", rt->text),
+	    J_STR("tokenType", "Bearer"), J_INT("expiresIn", expires_in));
 	crypto_wipe(at, sizeof at);
+	if (extra != NULL)
+		pair = json_merge(extra, pair);
+	respond(req, 200, pair);
 }
 
 void
-token_issue(struct request *req, const struct user *u, const char *message)
+token_issue(struct request *req, const struct user *u, json_object *extra)
 {
 	struct secret rt;
 	PGresult *r;
 	enum db_status st;
 
 	if (secret_mint(&rt) < 0) {
+		json_object_put(extra);
 		respond_internal(req, "random");
 		return;
 	}
 	st = db_exec(req->arena, STMT_token_family_create, &r, DB_TEXT(u->id),
 	    DB_BYTES(rt.hash, sizeof rt.hash), DB_INT(cfg.refresh_ttl));
-	if (st != DB_OK || PQntuples(r) != 1)
+	if (st != DB_OK || PQntuples(r) != 1) {
+		json_object_put(extra);
 		respond_db_error(req, st != DB_OK ? st : DB_ERROR,
 		    "refresh family");
-	else
+	} else
 		respond_pair(req, u, db_text(r, 0, FAMILY_ID),
-		    db_int(r, 0, FAMILY_ISSUED_US), &rt, cfg.access_ttl, message);
+		    db_int(r, 0, FAMILY_ISSUED_US), &rt, cfg.access_ttl, extra);
 	secret_wipe(&rt);
 }
 

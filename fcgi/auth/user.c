@@ -17,6 +17,8 @@ user_from_row(struct request *req, PGresult *r, int row, struct user *u)
 	u->two_factor_enabled = db_bool(r, row, USER_COL_TWO_FACTOR_ENABLED);
 	u->created_at = rfc3339(req->arena, db_text(r, row, USER_COL_CREATED_AT));
 	u->password_hash = NULL;
+	u->totp_sealed = NULL;
+	u->totp_kid = NULL;
 }
 
 json_object *

@@ -33,4 +33,10 @@ int pool_run(const char *spec, int workers);
  * "user".  Returns the exit code (cli.c lists them). */
 int cli_user(int argc, char **argv);
 
+/* ---- rekey.c ------------------------------------------------------------ */
+
+/* `bulwark rekey`: every stored 2FA secret re-sealed under the current
+ * data key; argv[0] is "rekey".  0, or 1 when one failed. */
+int cli_rekey(int argc, char **argv);
+
 #endif

@@ -28,6 +28,7 @@ usage(FILE *f)
 	    "       bulwark hash-bench [--rounds N]\n"
 	    "       bulwark mail-deliver\n"
 	    "       bulwark mail-status\n"
+	    "       bulwark rekey\n"
 	    "       bulwark --version\n"
 	    "\n"
 	    "Hardened authentication API, served over FastCGI.\n"
@@ -265,6 +266,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "rekey") == 0) {
+		if (argc > 2 && cli_is_help(argv[2]))
+			return cli_rekey(argc - 1, argv + 1);
+		return load(0) < 0 ? 1 : cli_rekey(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "hash-bench") == 0)
 		return cmd_hash_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "mail-deliver") == 0 || strcmp(cmd, "mail-status") == 0)

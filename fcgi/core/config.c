@@ -433,6 +433,99 @@ load_mail(struct config *c, int serving, char *err, size_t errlen)
 	return 0;
 }
 
+/* The data keys that seal two-factor secrets: BULWARK_DATA_KEY (one key),
+ * else BULWARK_DATA_KEY_FILE (the current key on its first line, older
+ * ones after it, blank lines ignored).  Each is at least DATA_KEY_MIN
+ * bytes of secret material; what seals is the HKDF of it (core/seal.c),
+ * named by a key id that tells nothing of it.  None: 2FA is off. */
+static int
+data_key_add(struct config *c, const char *what, const char *p, size_t n,
+    char *err, size_t errlen)
+{
+	int i;
+
+	if (n < DATA_KEY_MIN) {
+		snprintf(err, errlen, "%s: a data key must be at least %d bytes "
+		    "(one has %zu), e.g. `openssl rand -base64 48`", what,
+		    DATA_KEY_MIN, n);
+		return -1;
+	}
+	if (c->n_data_keys == DATA_KEYS_MAX) {
+		snprintf(err, errlen, "%s: at most %d data keys", what,
+		    DATA_KEYS_MAX);
+		return -1;
+	}
+	if (seal_key_derive(p, n, "totp", &c->data_keys[c->n_data_keys]) < 0) {
+		snprintf(err, errlen, "%s: cannot derive the data key", what);
+		return -1;
+	}
+	for (i = 0; i < c->n_data_keys; i++)
+		if (strcmp(c->data_keys[i].kid,
+		    c->data_keys[c->n_data_keys].kid) == 0) {
+			snprintf(err, errlen, "%s: the same data key twice",
+			    what);
+			seal_key_wipe(&c->data_keys[c->n_data_keys]);
+			return -1;
+		}
+	c->n_data_keys++;
+	return 0;
+}
+
+static int
+load_data_keys(struct config *c, char *err, size_t errlen)
+{
+	const char *v, *p, *nl;
+	char *text;
+	size_t len, n;
+	int rc = 0;
+
+	if ((v = config_get("BULWARK_DATA_KEY")) != NULL && *v != '\0') {
+		/* The file's older keys would be ignored, and what they
+		 * sealed would no longer open: say so at once. */
+		if ((p = config_get("BULWARK_DATA_KEY_FILE")) != NULL &&
+		    *p != '\0') {
+			snprintf(err, errlen, "set BULWARK_DATA_KEY or "
+			    "BULWARK_DATA_KEY_FILE, not both");
+			return -1;
+		}
+		return data_key_add(c, "BULWARK_DATA_KEY", v, strlen(v), err,
+		    errlen);
+	}
+	if ((v = config_get("BULWARK_DATA_KEY_FILE")) == NULL || *v == '\0')
+		return 0;
+	if (read_secret_file("BULWARK_DATA_KEY_FILE", v, &text, &len, err,
+	    errlen) < 0)
+		return -1;
+	for (p = text; rc == 0 && p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(text + len - p))) == NULL)
+			nl = text + len;
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			rc = data_key_add(c, "BULWARK_DATA_KEY_FILE", p, n, err,
+			    errlen);
+	}
+	crypto_wipe(text, len);
+	free(text);
+	if (rc == 0 && c->n_data_keys == 0) {
+		snprintf(err, errlen, "BULWARK_DATA_KEY_FILE %s holds no key", v);
+		rc = -1;
+	}
+	return rc;
+}
+
+const struct seal_key *
+config_data_key(const char *kid)
+{
+	int i;
+
+	for (i = 0; kid != NULL && i < cfg.n_data_keys; i++)
+		if (strcmp(cfg.data_keys[i].kid, kid) == 0)
+			return &cfg.data_keys[i];
+	return NULL;
+}
+
 /* The key ring: BULWARK_JWT_KEYS_FILE, else the JWT secret under
  * JWT_DEFAULT_KID (none: an empty ring).  Then the keys derived from the
  * signing key. */
@@ -708,6 +801,9 @@ config_release(struct config *c)
 	free(c->cors_origins);
 	while (c->cors_n > 0)
 		free(c->cors_list[--c->cors_n]);
+	free(c->totp_issuer);
+	for (int i = 0; i < c->n_data_keys; i++)
+		seal_key_wipe(&c->data_keys[i]);
 	memset(c, 0, sizeof *c);
 }
 
@@ -716,7 +812,7 @@ config_load(int need_secret, char *err, size_t errlen)
 {
 	struct config c;
 	const char *v, *file;
-	long secure;
+	long secure, verify;
 
 	memset(&c, 0, sizeof c);
 	file_clear();
@@ -805,9 +901,26 @@ config_load(int need_secret, char *err, size_t errlen)
 	    get_long("BULWARK_RESET_IP_LIMIT", 10, 1, 1000000000L,
 	    &c.reset_ip_limit, err, errlen) < 0 ||
 	    get_long("BULWARK_MAIL_RETRY_SECONDS", 60, 1, 3600,
-	    &c.mail_retry_seconds, err, errlen) < 0)
+	    &c.mail_retry_seconds, err, errlen) < 0 ||
+	    get_long("BULWARK_VERIFY_TTL", 86400, 60, 30L * 86400,
+	    &c.verify_ttl, err, errlen) < 0 ||
+	    get_long("BULWARK_VERIFY_RESEND_LIMIT", 3, 1, 1000000000L,
+	    &c.verify_resend_limit, err, errlen) < 0 ||
+	    get_long("BULWARK_REQUIRE_EMAIL_VERIFICATION", 0, 0, 1, &verify,
+	    err, errlen) < 0)
 		goto fail;
 	c.cookie_secure = (int)secure;
+	c.require_email_verification = (int)verify;
+	if (load_data_keys(&c, err, errlen) < 0)
+		goto fail;
+	if (dup_def("BULWARK_TOTP_ISSUER", "Bulwark", &c.totp_issuer) < 0)
+		goto oom;
+	if (*c.totp_issuer == '\0' || strlen(c.totp_issuer) > TOTP_ISSUER_MAX ||
+	    strchr(c.totp_issuer, ':') != NULL) {
+		snprintf(err, errlen, "BULWARK_TOTP_ISSUER must be 1 to %d bytes "
+		    "without ':'", TOTP_ISSUER_MAX);
+		goto fail;
+	}
 	if (load_mail(&c, need_secret, err, errlen) < 0)
 		goto fail;
 

@@ -13,6 +13,13 @@
 
 #include "core/ip.h"
 #include "core/jwt.h"
+#include "core/seal.h"
+
+/* BULWARK_DATA_KEY_FILE: the current data key on its first line, older
+ * ones (still opening what they sealed until `bulwark rekey`) after it. */
+#define DATA_KEYS_MAX 8
+#define DATA_KEY_MIN 32
+#define TOTP_ISSUER_MAX 64
 
 enum pw_algo { PW_YESCRYPT, PW_BCRYPT };
 
@@ -52,6 +59,13 @@ struct config {
 	char *mail_from;       /* the From: header, checked: no CR/LF */
 	char *public_url;      /* links are built on it, no trailing '/' */
 	long mail_retry_seconds; /* the first retry's delay; doubles after */
+	/* Two-factor authentication and email verification (API.md). */
+	struct seal_key data_keys[DATA_KEYS_MAX]; /* [0] seals, any opens */
+	int n_data_keys;       /* 0: no data key, 2FA cannot be enabled */
+	char *totp_issuer;     /* BULWARK_TOTP_ISSUER, default "Bulwark" */
+	long verify_ttl;       /* seconds a verification token works */
+	long verify_resend_limit; /* /verify-email/resend per user per hour */
+	int require_email_verification;
 	char *log_file;        /* NULL: standard error */
 	char *trusted_proxies; /* the raw CIDR list, as configured */
 	struct ip_list proxies; /* ... and parsed */
@@ -86,6 +100,9 @@ extern struct config cfg;
  * (or key ring) and a mail directory for the file transport, or refuse.
  * On failure writes a message into err and returns -1; cfg is untouched. */
 int config_load(int need_secret, char *err, size_t errlen);
+/* The data key named kid, or NULL. */
+const struct seal_key *config_data_key(const char *kid);
+
 /* Value of a key from the environment, then the config file; NULL if unset.
  * Valid until the next config_load. */
 const char *config_get(const char *key);

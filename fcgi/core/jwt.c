@@ -2,7 +2,6 @@
  * core/jwt.c -- HS256 access tokens under a key ring, and the strict flat
  * JSON parser they are read with (see jwt.h).
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "core/crypto.h"
 #include "core/jwt.h"
+#include "core/sjson.h"
 #include "core/utf8.h"
 #include "core/validate.h"
 
@@ -20,246 +20,42 @@ _Static_assert(JWT_TOKEN_MAX / 4 * 3 <= JWT_JSON_MAX,
 
 /* ---- the flat JSON parser ---------------------------------------------- */
 
-struct jp {
-	const unsigned char *p, *end; /* input still to read */
-	char *o, *oend;               /* decoded strings go here */
-};
-
+/* One value of a member: strings, numbers and the literals through the
+ * lexer of core/sjson.h; an object or an array as a value is refused. */
 static int
-is_ws(unsigned char c)
+parse_value(struct sjson *j, struct jwt_json_member *m)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+	int fits;
 
-static void
-skip_ws(struct jp *j)
-{
-	while (j->p < j->end && is_ws(*j->p))
-		j->p++;
-}
-
-static int
-hex4(struct jp *j, unsigned *out)
-{
-	unsigned v = 0, d;
-	int i;
-
-	if (j->end - j->p < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		d = *j->p++;
-		if (d >= '0' && d <= '9')
-			d -= '0';
-		else if (d >= 'a' && d <= 'f')
-			d = d - 'a' + 10;
-		else if (d >= 'A' && d <= 'F')
-			d = d - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* Appends n bytes to the decoded string begun at start. */
-static int
-emit(struct jp *j, const char *start, const void *b, size_t n)
-{
-	/* One byte is kept back for the string's NUL. */
-	if ((size_t)(j->oend - j->o) < n + 1 ||
-	    (size_t)(j->o - start) + n > JWT_JSON_STR_MAX)
-		return -1;
-	memcpy(j->o, b, n);
-	j->o += n;
-	return 0;
-}
-
-/* After the 'u' of \uXXXX: the code point, a surrogate pair joined, as
- * UTF-8 into u8; returns its length, or 0 when refused. */
-static size_t
-unicode_escape(struct jp *j, unsigned char u8[4])
-{
-	unsigned cp, lo;
-
-	if (hex4(j, &cp) < 0 || cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-		return 0;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
-			return 0;
-		j->p += 2;
-		if (hex4(j, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
-			return 0;
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-	}
-	if (cp < 0x80) {
-		u8[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		u8[0] = (unsigned char)(0xc0 | cp >> 6);
-		u8[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		u8[0] = (unsigned char)(0xe0 | cp >> 12);
-		u8[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		u8[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	u8[0] = (unsigned char)(0xf0 | cp >> 18);
-	u8[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-	u8[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-	u8[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* At the opening quote: decodes the string into the output, NUL-
- * terminated; *s and *len say where it is. */
-static int
-parse_string(struct jp *j, const char **s, size_t *len)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *start = j->o, *e;
-	unsigned char u8[4];
-	size_t k;
-
-	j->p++;
-	for (;;) {
-		if (j->p == j->end)
-			return -1;
-		if (*j->p == '"') {
-			j->p++;
-			break;
-		}
-		if (*j->p == '\\') {
-			if (++j->p == j->end)
-				return -1;
-			if (*j->p == 'u') {
-				j->p++;
-				if ((k = unicode_escape(j, u8)) == 0 ||
-				    emit(j, start, u8, k) < 0)
-					return -1;
-				continue;
-			}
-			e = memchr(from, *j->p, sizeof from - 1);
-			if (e == NULL || emit(j, start, &to[e - from], 1) < 0)
-				return -1;
-			j->p++;
-			continue;
-		}
-		if (*j->p < 0x20)
-			return -1;
-		if ((k = utf8_seq(j->p, (size_t)(j->end - j->p))) == 0 ||
-		    emit(j, start, j->p, k) < 0)
-			return -1;
-		j->p += k;
-	}
-	*s = start;
-	*len = (size_t)(j->o - start);
-	*j->o++ = '\0'; /* emit kept room for it */
-	return 0;
-}
-
-static int
-digit(const struct jp *j)
-{
-	return j->p < j->end && *j->p >= '0' && *j->p <= '9';
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: an integer that fits a
- * long long is JWT_JSON_INT, any other number JWT_JSON_NUMBER. */
-static int
-parse_number(struct jp *j, struct jwt_json_member *m)
-{
-	unsigned long long v = 0, lim = LLONG_MAX;
-	int neg = 0, fits = 1;
-	unsigned d;
-
-	if (*j->p == '-') {
-		neg = 1;
-		lim = (unsigned long long)LLONG_MAX + 1;
-		j->p++;
-	}
-	if (!digit(j))
-		return -1;
-	if (*j->p == '0')
-		j->p++;
-	else
-		while (digit(j)) {
-			d = (unsigned)(*j->p++ - '0');
-			if (v > (lim - d) / 10)
-				fits = 0;
-			else
-				v = v * 10 + d;
-		}
-	if (j->p < j->end && *j->p == '.') {
-		j->p++;
-		if (!digit(j))
-			return -1;
-		while (digit(j))
-			j->p++;
-		fits = 0;
-	}
-	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		j->p++;
-		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (!digit(j))
-			return -1;
-		while (digit(j))
-			j->p++;
-		fits = 0;
-	}
-	m->type = fits ? JWT_JSON_INT : JWT_JSON_NUMBER;
-	if (fits)
-		m->num = !neg ? (long long)v :
-		    v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN :
-		    -(long long)v;
-	return 0;
-}
-
-static int
-literal(struct jp *j, const char *word)
-{
-	size_t n = strlen(word);
-
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
-		return -1;
-	j->p += n;
-	return 0;
-}
-
-static int
-parse_value(struct jp *j, struct jwt_json_member *m)
-{
 	if (j->p == j->end)
 		return -1;
 	switch (*j->p) {
 	case '"':
 		m->type = JWT_JSON_STRING;
-		return parse_string(j, &m->str, &m->len);
+		return sjson_string(j, &m->str, &m->len) == SJSON_OK ? 0 : -1;
 	case 't':
 		m->type = JWT_JSON_TRUE;
-		return literal(j, "true");
+		return sjson_literal(j, "true") == SJSON_OK ? 0 : -1;
 	case 'f':
 		m->type = JWT_JSON_FALSE;
-		return literal(j, "false");
+		return sjson_literal(j, "false") == SJSON_OK ? 0 : -1;
 	case 'n':
 		m->type = JWT_JSON_NULL;
-		return literal(j, "null");
+		return sjson_literal(j, "null") == SJSON_OK ? 0 : -1;
 	default:
-		/* Objects and arrays as values are refused here too. */
-		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
-			return parse_number(j, m);
-		return -1;
+		if (*j->p != '-' && (*j->p < '0' || *j->p > '9'))
+			return -1;
+		if (sjson_number(j, &fits, &m->num) != SJSON_OK)
+			return -1;
+		m->type = fits ? JWT_JSON_INT : JWT_JSON_NUMBER;
+		return 0;
 	}
 }
 
 int
 jwt_json_parse(struct jwt_json *out, const char *in, size_t n)
 {
-	struct jp j;
+	struct sjson j;
 	struct jwt_json_member *m;
 	size_t i;
 	int rc = -1;
@@ -271,10 +67,11 @@ jwt_json_parse(struct jwt_json *out, const char *in, size_t n)
 	j.end = j.p + n;
 	j.o = out->buf;
 	j.oend = out->buf + sizeof out->buf;
-	skip_ws(&j);
+	j.str_max = JWT_JSON_STR_MAX;
+	sjson_ws(&j);
 	if (j.p == j.end || *j.p++ != '{')
 		goto out;
-	skip_ws(&j);
+	sjson_ws(&j);
 	if (j.p < j.end && *j.p == '}')
 		j.p++;
 	else
@@ -284,21 +81,21 @@ jwt_json_parse(struct jwt_json *out, const char *in, size_t n)
 				goto out;
 			m = &out->m[out->n];
 			memset(m, 0, sizeof *m);
-			if (parse_string(&j, &m->key, &m->keylen) < 0)
+			if (sjson_string(&j, &m->key, &m->keylen) != SJSON_OK)
 				goto out;
 			for (i = 0; i < out->n; i++)
 				if (out->m[i].keylen == m->keylen &&
 				    memcmp(out->m[i].key, m->key,
 				    m->keylen) == 0)
 					goto out;
-			skip_ws(&j);
+			sjson_ws(&j);
 			if (j.p == j.end || *j.p++ != ':')
 				goto out;
-			skip_ws(&j);
+			sjson_ws(&j);
 			if (parse_value(&j, m) < 0)
 				goto out;
 			out->n++;
-			skip_ws(&j);
+			sjson_ws(&j);
 			if (j.p == j.end)
 				goto out;
 			if (*j.p == '}') {
@@ -307,9 +104,9 @@ jwt_json_parse(struct jwt_json *out, const char *in, size_t n)
 			}
 			if (*j.p++ != ',')
 				goto out;
-			skip_ws(&j);
+			sjson_ws(&j);
 		}
-	skip_ws(&j);
+	sjson_ws(&j);
 	if (j.p == j.end)
 		rc = 0;
 out:

@@ -3,8 +3,8 @@
  *
  * The contract's column of checks, each an early return:
  *   1. per-IP rate limit          4. one password hash, always
- *   2. per-email rate limit       5. failure: 401, counted toward lockout
- *   3. lockout                    6. success: lockout count cleared
+ *   2. per-email rate limit       5. failure: 401 (counted in step 3)
+ *   3. lockout: the check reserved 6. success: lockout count cleared
  * Both routes draw on one budget because the keys do not name the route.
  */
 #include <stdio.h>
@@ -16,13 +16,25 @@
 #include "core/log.h"
 #include "guard/guard.h"
 
-/* user_by_email's own column, after the user row. */
-enum { USER_BY_EMAIL_PASSWORD_HASH = USER_NCOLS };
+/* user_by_email's own columns, after the user row. */
+enum { USER_BY_EMAIL_PASSWORD_HASH = USER_NCOLS, USER_BY_EMAIL_TOTP_SECRET,
+	USER_BY_EMAIL_TOTP_KID };
+
+/* The password hash and the TOTP secret of user_by_email's row. */
+static void
+load_secrets(PGresult *r, struct user *u)
+{
+	u->password_hash = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	u->totp_sealed = PQgetisnull(r, 0, USER_BY_EMAIL_TOTP_SECRET) ? NULL :
+	    db_text(r, 0, USER_BY_EMAIL_TOTP_SECRET);
+	u->totp_kid = PQgetisnull(r, 0, USER_BY_EMAIL_TOTP_KID) ? NULL :
+	    db_text(r, 0, USER_BY_EMAIL_TOTP_KID);
+}
 
 static const struct field login_fields[] = {
 	{ "email", F_EMAIL, 0, 0 },
 	{ "password", F_LOGIN_PASSWORD, 0, 0 },
-	{ "code", F_STRING, 1, 16 },
+	{ "code", F_STRING, 1, 32 },
 };
 
 /* One login limit: key "login:<kind>:<value>". */
@@ -37,15 +49,17 @@ limit(struct request *req, const char *kind, const char *value, long max,
 	    "Too many login attempts. Try again later.");
 }
 
-/* Step 3 for every password check: 0 when email is not locked; else the
- * 429 (logged as login_locked) or the database error has been sent. */
+/* Step 3 for every password check: 0 when email is not locked, with the
+ * check reserved and counted as a failure already (*locked: this one
+ * locked the email); else the 429 (logged as login_locked) or the
+ * database error has been sent. */
 static int
-not_locked(struct request *req, const char *email)
+reserve(struct request *req, const char *email, int *locked)
 {
 	struct limit_result lim;
 	enum db_status st;
 
-	if ((st = lockout_check(req, email, &lim)) != DB_OK) {
+	if ((st = lockout_reserve(req, email, &lim, locked)) != DB_OK) {
 		respond_db_error(req, st, "lockout");
 		return -1;
 	}
@@ -96,8 +110,8 @@ login_attempt(struct request *req, struct user *u)
 	    limit(req, "email", email, cfg.login_email_limit, email) < 0)
 		return -1;
 
-	/* 3. Lockout. */
-	if (not_locked(req, email) < 0)
+	/* 3. Lockout: this password check is reserved, and counted. */
+	if (reserve(req, email, &locked) < 0)
 		return -1;
 
 	/* 4. One full hash whether or not the user exists. */
@@ -109,10 +123,8 @@ login_attempt(struct request *req, struct user *u)
 		stored = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
 	ok = password_verify(v[1].str, v[1].len, stored);
 
-	/* 5. Failure. */
+	/* 5. Failure: counted by the reservation. */
 	if (!found || !ok) {
-		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
-			goto dberr;
 		log_event("info", "login_failed", LF_S("email", email),
 		    LF_S("ip", req->ip), LF_S("locked", locked ? "yes" : NULL));
 		respond_error(req, 401, "Invalid email or password");
@@ -120,12 +132,17 @@ login_attempt(struct request *req, struct user *u)
 	}
 
 	user_from_row(req, r, 0, u);
+	load_secrets(r, u);
 
-	/* Two-factor users need a code.  Verifying one arrives with the
-	 * two-factor routes; until then none is accepted (fail closed), and a
-	 * code counts as a failed attempt like a wrong password. */
+	/* Two-factor users need a code; a wrong one, or one already used, is
+	 * a failed attempt like a wrong password. */
 	if (u->two_factor_enabled) {
+		enum twofa_result tr;
+
 		if (!v[2].present) {
+			/* The password was right: no failure. */
+			if ((st = lockout_release(req, email, locked)) != DB_OK)
+				goto dberr;
 			log_event("info", "twofa_required", LF_S("userId", u->id),
 			    LF_S("email", email), LF_S("ip", req->ip));
 			respond_json(req, 401,
@@ -133,19 +150,27 @@ login_attempt(struct request *req, struct user *u)
 			    J_BOOL("twoFactorRequired", 1));
 			return -1;
 		}
-		if ((st = lockout_record_failure(req, email, &locked)) != DB_OK)
-			goto dberr;
-		log_event("warning", "twofa_failed", LF_S("userId", u->id),
-		    LF_S("email", email), LF_S("ip", req->ip));
-		respond_error(req, 401, "Invalid two-factor code");
-		return -1;
+		if ((tr = twofa_check(req, u, v[2].str, v[2].len)) ==
+		    TWOFA_ANSWERED)
+			return -1;
+		if (tr != TWOFA_OK) {
+			/* A wrong or spent code is a failure, counted by the
+			 * reservation. */
+			log_event("warning", "twofa_failed",
+			    LF_S("userId", u->id), LF_S("email", email),
+			    LF_S("ip", req->ip),
+			    LF_S("reason", tr == TWOFA_REPLAY ? "replay" : "wrong"),
+			    LF_S("locked", locked ? "yes" : NULL));
+			respond_error(req, 401, "Invalid two-factor code");
+			return -1;
+		}
 	}
 
-	/* 6. Success. */
-	u->password_hash = stored;
+	/* 7. Success. */
 	req->user_id_for_log = u->id;
 	if ((st = lockout_clear(req, email)) != DB_OK)
 		goto dberr;
+	req->login_user_id = u->id; /* its address is recorded afterwards */
 	rehash(req, u, v[1].str, v[1].len);
 	log_event("info", "login_success", LF_S("userId", u->id),
 	    LF_S("email", email), LF_S("ip", req->ip));
@@ -166,25 +191,28 @@ login_password_check(struct request *req, struct user *u, const char *pw,
 
 	if (limit(req, "email", u->email, cfg.login_email_limit, u->email) < 0)
 		return -1;
-	if (not_locked(req, u->email) < 0)
+	if (reserve(req, u->email, &locked) < 0)
 		return -1;
 	if ((st = db_exec(req->arena, STMT_user_by_email, &r,
 	    DB_TEXT(u->email))) != DB_OK)
 		goto dberr;
-	if (PQntuples(r) == 1)
-		stored = db_text(r, 0, USER_BY_EMAIL_PASSWORD_HASH);
+	if (PQntuples(r) == 1) {
+		load_secrets(r, u);
+		stored = u->password_hash;
+	}
 	/* One full hash even if the user vanished meanwhile. */
 	ok = password_verify(pw, len, stored);
 	if (!ok) {
-		if ((st = lockout_record_failure(req, u->email, &locked)) !=
-		    DB_OK)
-			goto dberr;
 		log_event("info", "password_check_failed",
 		    LF_S("userId", u->id), LF_S("email", u->email),
 		    LF_S("ip", req->ip), LF_S("locked", locked ? "yes" : NULL));
 		respond_error(req, 401, "Invalid password");
 		return -1;
 	}
+	/* Right: the reservation is given back (not a login, so the count
+	 * stays). */
+	if ((st = lockout_release(req, u->email, locked)) != DB_OK)
+		goto dberr;
 	u->password_hash = stored;
 	return 0;
 dberr:

@@ -2,12 +2,14 @@
  * http/body.c -- JSON bodies and declarative validation.
  *
  * A route names its fields (struct field); body_validate parses the body
- * with bounded depth, rejects NUL bytes and invalid UTF-8, and answers 400
+ * with bounded depth, rejects NUL bytes, invalid UTF-8 and whatever
+ * core/sjson.h refuses (a key twice, a lone surrogate), and answers 400
  * with the contract's "issues" list: one entry per bad field.
  */
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/sjson.h"
 #include "core/utf8.h"
 #include "core/validate.h"
 #include "http/http.h"
@@ -49,34 +51,29 @@ respond_one_issue(struct request *req, const char *message)
 	respond_invalid(req, "", message);
 }
 
-/* JSON forbids raw control characters inside strings; json-c (0.16) lets
- * them through even in strict mode.  Outside strings only the four
- * whitespace characters may appear.  1 when the body is clean. */
-static int
-no_raw_controls(const char *s, size_t n)
+/* The message of the 400 for a body that core/sjson.h refuses.  json-c
+ * (0.16) would read some of these one way and a careful client another:
+ * a key twice (json-c keeps the last), a lone surrogate escape (json-c
+ * makes it U+FFFD), raw control characters (json-c lets them through even
+ * in strict mode); so no body reaches json-c before sjson_check took it,
+ * and what json-c then reads is the one meaning the body has. */
+static const char *
+strict_message(enum sjson_err e)
 {
-	size_t i;
-	int in_str = 0, esc = 0;
-	unsigned char c;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (in_str) {
-			if (c < 0x20)
-				return 0;
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"')
-			in_str = 1;
-		else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' &&
-		    c != '\r')
-			return 0;
+	switch (e) {
+	case SJSON_DUP_KEY:
+		return "Duplicate key";
+	case SJSON_SURROGATE:
+		return "Lone surrogate escape";
+	case SJSON_NUL:
+		return "Must not contain NUL characters";
+	case SJSON_CONTROL:
+		return "Control characters must be escaped";
+	case SJSON_UTF8:
+		return "Body must be valid UTF-8";
+	default:
+		return "Malformed JSON";
 	}
-	return 1;
 }
 
 int
@@ -86,6 +83,7 @@ body_validate(struct request *req, const struct field *f, size_t n,
 	struct json_tokener *tok;
 	json_object *root, *issues = NULL, *v;
 	enum json_tokener_error jerr;
+	enum sjson_err serr;
 	const char *s, *msg, *email = NULL;
 	char *norm;
 	size_t i, len;
@@ -104,8 +102,12 @@ body_validate(struct request *req, const struct field *f, size_t n,
 		respond_one_issue(req, "Body must be valid UTF-8");
 		return -1;
 	}
-	if (!no_raw_controls(req->body, req->body_len)) {
-		respond_one_issue(req, "Control characters must be escaped");
+	if ((serr = sjson_check(req->body, req->body_len, JSON_DEPTH)) !=
+	    SJSON_OK) {
+		if (serr == SJSON_NOMEM)
+			respond_internal(req, "json check");
+		else
+			respond_one_issue(req, strict_message(serr));
 		return -1;
 	}
 	if ((tok = json_tokener_new_ex(JSON_DEPTH)) == NULL) {

@@ -46,6 +46,7 @@ struct request {
 	int has_bearer;    /* authenticated by an access token */
 	int mail_queued;   /* deliver mail once the response is out */
 	int cors;          /* Origin is in BULWARK_CORS_ORIGINS */
+	const char *login_user_id; /* a login succeeded: record its address */
 	const char *token_jti; /* ... its jti and exp */
 	long long token_exp;
 	const char *token_family; /* ... and its refresh family */

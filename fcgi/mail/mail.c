@@ -44,7 +44,7 @@
 
 /* mail_claim's columns. */
 enum { CLAIM_ID, CLAIM_KIND, CLAIM_TO, CLAIM_NONCE, CLAIM_ATTEMPTS,
-	CLAIM_CREATED, CLAIM_AGE };
+	CLAIM_CREATED, CLAIM_AGE, CLAIM_IP, CLAIM_USER_AGENT };
 /* mail_status's; mail_status_failed's. */
 enum { STATUS_DUE, STATUS_LATER, STATUS_CLAIMED, STATUS_FAILED,
 	STATUS_NEVER, STATUS_SENT };
@@ -121,7 +121,7 @@ mail_date(time_t t, char out[MAIL_DATE_LEN + 1])
 }
 
 int
-mail_reset_secret(const unsigned char nonce[32], struct secret *out)
+mail_link_secret(const unsigned char nonce[32], struct secret *out)
 {
 	static const unsigned char zero[sizeof cfg.mail_key];
 
@@ -143,7 +143,7 @@ body_reset(struct buf *b, const struct mail_msg *m)
 	struct secret s;
 	long min = cfg.reset_ttl / 60 > 0 ? cfg.reset_ttl / 60 : 1;
 
-	if (mail_reset_secret(m->nonce, &s) < 0)
+	if (mail_link_secret(m->nonce, &s) < 0)
 		return -1;
 	buf_add(b, "Hello,\r\n"
 	    "\r\n"
@@ -179,6 +179,121 @@ body_password_changed(struct buf *b, const struct mail_msg *m)
 	return 0;
 }
 
+static int
+body_verify(struct buf *b, const struct mail_msg *m)
+{
+	struct secret s;
+	long h = cfg.verify_ttl / 3600 > 0 ? cfg.verify_ttl / 3600 : 1;
+
+	if (mail_link_secret(m->nonce, &s) < 0)
+		return -1;
+	buf_add(b, "Hello,\r\n"
+	    "\r\n"
+	    "Please confirm that this email address is yours by opening\r\n"
+	    "this link:\r\n"
+	    "\r\n"
+	    "%s/verify-email?token=%s\r\n"
+	    "\r\n"
+	    "The link works once and expires in %ld hour%s.\r\n"
+	    "\r\n"
+	    "If you did not create an account, you can ignore this message.\r\n",
+	    cfg.public_url, s.text, h, h == 1 ? "" : "s");
+	secret_wipe(&s);
+	return 0;
+}
+
+/* What a sign-in notice tells of the sign-in: one line each, the values
+ * checked like header values (they come from the request). */
+static void
+signin_lines(struct buf *b, const struct mail_msg *m)
+{
+	char when[MAIL_DATE_LEN + 1];
+
+	if (mail_date(m->date, when) < 0)
+		snprintf(when, sizeof when, "unknown");
+	buf_add(b, "  Time:       %s\r\n"
+	    "  Address:    %s\r\n"
+	    "  User agent: %s\r\n",
+	    when, header_ok(m->ip) ? m->ip : "unknown",
+	    header_ok(m->user_agent) ? m->user_agent : "unknown");
+}
+
+static int
+body_new_login(struct buf *b, const struct mail_msg *m)
+{
+	buf_add(b, "Hello,\r\n"
+	    "\r\n"
+	    "There was a new sign-in to your account from an address it has\r\n"
+	    "not been used from before:\r\n"
+	    "\r\n");
+	signin_lines(b, m);
+	buf_add(b, "\r\n"
+	    "If that was you, there is nothing to do.\r\n"
+	    "\r\n"
+	    "If it was not you, change your password now (or reset it at\r\n"
+	    "%s/forgot-password): that ends every session and\r\n"
+	    "token of your account. To end single browser sessions, list\r\n"
+	    "them (GET %s/me/sessions) and end the ones you do not know\r\n"
+	    "(DELETE %s/me/sessions/<id>).\r\n",
+	    cfg.public_url, cfg.public_url, cfg.public_url);
+	return 0;
+}
+
+static int
+body_twofa_replay(struct buf *b, const struct mail_msg *m)
+{
+	buf_add(b, "Hello,\r\n"
+	    "\r\n"
+	    "Someone just tried to sign in to your account with a two-factor\r\n"
+	    "code of yours that had already been used. It was refused:\r\n"
+	    "\r\n");
+	signin_lines(b, m);
+	buf_add(b, "\r\n"
+	    "A used code only works for someone who knows your password and\r\n"
+	    "saw one of your codes. Change your password now, or reset it at\r\n"
+	    "\r\n"
+	    "%s/forgot-password\r\n",
+	    cfg.public_url);
+	return 0;
+}
+
+static int
+body_twofa_enabled(struct buf *b, const struct mail_msg *m)
+{
+	(void)m;
+	buf_add(b, "Hello,\r\n"
+	    "\r\n"
+	    "Two-factor authentication was just turned on for the account\r\n"
+	    "for this email address, and its other sessions were ended.\r\n"
+	    "\r\n"
+	    "If it was not you, someone else holds a session of yours and\r\n"
+	    "now the second factor too: a password reset alone will not let\r\n"
+	    "you back in. Reset your password at\r\n"
+	    "\r\n"
+	    "%s/forgot-password\r\n"
+	    "\r\n"
+	    "and ask the site's operator to turn two-factor authentication\r\n"
+	    "off for your account (bulwark user 2fa-off).\r\n",
+	    cfg.public_url);
+	return 0;
+}
+
+static int
+body_twofa_disabled(struct buf *b, const struct mail_msg *m)
+{
+	(void)m;
+	buf_add(b, "Hello,\r\n"
+	    "\r\n"
+	    "Two-factor authentication was just turned off for the account\r\n"
+	    "for this email address, and its other sessions were ended.\r\n"
+	    "\r\n"
+	    "If it was not you, reset your password now at\r\n"
+	    "\r\n"
+	    "%s/forgot-password\r\n",
+	    cfg.public_url);
+	return 0;
+}
+
 static const struct kind {
 	const char *name;
 	const char *subject;
@@ -188,6 +303,14 @@ static const struct kind {
 	{ "reset", "Reset your password", 1, body_reset },
 	{ "password_changed", "Your password was changed", 0,
 	    body_password_changed },
+	{ "verify", "Confirm your email address", 1, body_verify },
+	{ "new_login", "A new sign-in to your account", 0, body_new_login },
+	{ "twofa_replay", "A used two-factor code of yours was tried", 0,
+	    body_twofa_replay },
+	{ "twofa_enabled", "Two-factor authentication was turned on", 0,
+	    body_twofa_enabled },
+	{ "twofa_disabled", "Two-factor authentication was turned off", 0,
+	    body_twofa_disabled },
 };
 
 enum mail_err
@@ -572,6 +695,9 @@ deliver_one(struct arena *a, PGresult *r, int i, long base)
 	m.to = db_text(r, i, CLAIM_TO);
 	m.nonce = NULL;
 	m.date = (time_t)db_int(r, i, CLAIM_CREATED);
+	m.ip = PQgetisnull(r, i, CLAIM_IP) ? NULL : db_text(r, i, CLAIM_IP);
+	m.user_agent = PQgetisnull(r, i, CLAIM_USER_AGENT) ? NULL :
+	    db_text(r, i, CLAIM_USER_AGENT);
 	attempts = (long)db_int(r, i, CLAIM_ATTEMPTS);
 	if (!PQgetisnull(r, i, CLAIM_NONCE)) {
 		if (hex_decode(db_text(r, i, CLAIM_NONCE), nonce,
@@ -583,8 +709,10 @@ deliver_one(struct arena *a, PGresult *r, int i, long base)
 	}
 	/* reset_tokens.expires_at is the queue time plus the same TTL: the
 	 * link would not work any more. */
-	if (strcmp(m.kind, "reset") == 0 &&
-	    db_int(r, i, CLAIM_AGE) >= cfg.reset_ttl) {
+	if ((strcmp(m.kind, "reset") == 0 &&
+	    db_int(r, i, CLAIM_AGE) >= cfg.reset_ttl) ||
+	    (strcmp(m.kind, "verify") == 0 &&
+	    db_int(r, i, CLAIM_AGE) >= cfg.verify_ttl)) {
 		why = "expired before it could be sent";
 		goto record;
 	}

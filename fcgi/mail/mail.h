@@ -22,12 +22,13 @@
 #include "core/arena.h"
 #include "core/crypto.h"
 
-/* The secret of a queued reset message: derived from its nonce with
+/* The secret of a queued message's link (a reset or a verification
+ * token): derived from its nonce with
  * cfg.mail_key (secret_derive), the same at queue time (the route stores
  * its hash in reset_tokens) and at delivery (the link holds its text).
  * -1 (out wiped) when HMAC fails or there is no key (cfg.mail_key all
  * zero: no JWT key loaded).  The caller secret_wipes out. */
-int mail_reset_secret(const unsigned char nonce[32], struct secret *out);
+int mail_link_secret(const unsigned char nonce[32], struct secret *out);
 
 /* Delivers up to max due messages: claims them with a lease (claimed_until
  * = now() + 60 s, attempts + 1) in one statement (FOR UPDATE SKIP LOCKED, so
@@ -45,7 +46,8 @@ int mail_reset_secret(const unsigned char nonce[32], struct secret *out);
  * attempts, error}.
  *
  * Also failed for good: a reset message whose token has expired by now
- * (older than cfg.reset_ttl), a reset without a nonce.  Claimed messages
+ * (older than cfg.reset_ttl), a verification older than cfg.verify_ttl,
+ * a message that needs a nonce without one.  Claimed messages
  * it has no time left for under the lease are handed back unattempted. */
 int mail_deliver(struct arena *a, int max);
 
@@ -65,10 +67,12 @@ enum mail_err { MAIL_OK = 0, MAIL_RETRY, MAIL_NEVER };
 /* One queued message as its row gives it; the strings are the caller's. */
 struct mail_msg {
 	long long id;
-	const char *kind;           /* "reset", "password_changed" */
+	const char *kind;           /* "reset", "verify", "new_login", ... */
 	const char *to;             /* the To: address, checked here */
 	const unsigned char *nonce; /* 32 bytes, or NULL */
 	time_t date;                /* the Date: header (when it was queued) */
+	const char *ip;             /* a sign-in notice's address, or NULL */
+	const char *user_agent;     /* ... and user agent, or NULL */
 };
 
 #define MAIL_DATE_LEN 31 /* "Tue, 01 Dec 2026 20:46:10 +0000" */

@@ -8,6 +8,7 @@
 #include "core/ip.h"
 #include "core/log.h"
 #include "guard/guard.h"
+#include "mail/mail.h"
 #include "routes/routes.h"
 
 static const struct field signup_fields[] = {
@@ -21,6 +22,8 @@ route_signup(struct request *req)
 	struct field_value v[2];
 	char hash[PW_HASH_MAX], ipkey[IP_TEXT_MAX], key[128];
 	struct secret sid = { { 0 }, { 0 } }, old = { { 0 }, { 0 } };
+	struct secret vt = { { 0 }, { 0 } };
+	unsigned char nonce[32];
 	int had_one;
 	enum db_status st;
 	struct user u;
@@ -38,17 +41,21 @@ route_signup(struct request *req)
 		return;
 	/* Hashing first also makes a taken email cost the same time. */
 	if (password_hash(v[1].str, v[1].len, hash) < 0 ||
-	    secret_mint(&sid) < 0) {
+	    secret_mint(&sid) < 0 || crypto_random(nonce, sizeof nonce) < 0 ||
+	    mail_link_secret(nonce, &vt) < 0) {
 		respond_internal(req, "password hash");
 		goto out;
 	}
-	/* The user and its first session in one statement. */
+	/* The user, its first session, its verification mail and its first
+	 * known address in one statement. */
 	had_one = session_presented(req, &old);
 	st = db_exec(req->arena, STMT_signup, &r, DB_TEXT(v[0].str),
 	    DB_TEXT(hash), DB_BYTES(sid.hash, sizeof sid.hash),
 	    DB_INT(cfg.session_ttl), DB_TEXT(req->ip),
 	    DB_TEXT(req->user_agent),
-	    DB_BYTES_IF(had_one, old.hash, sizeof old.hash));
+	    DB_BYTES_IF(had_one, old.hash, sizeof old.hash),
+	    DB_BYTES(vt.hash, sizeof vt.hash), DB_BYTES(nonce, sizeof nonce),
+	    DB_INT(cfg.verify_ttl), DB_TEXT(ipkey));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "signup");
 		goto out;
@@ -59,6 +66,7 @@ route_signup(struct request *req)
 	}
 	user_from_row(req, r, 0, &u);
 	req->user_id_for_log = u.id;
+	req->mail_queued = 1;
 	session_set_cookie(req, &sid);
 	log_event("info", "signup", LF_S("userId", u.id),
 	    LF_S("email", u.email), LF_S("ip", req->ip));
@@ -66,6 +74,8 @@ route_signup(struct request *req)
 out:
 	secret_wipe(&old);
 	secret_wipe(&sid);
+	secret_wipe(&vt);
+	crypto_wipe(nonce, sizeof nonce);
 	crypto_wipe(hash, sizeof hash);
 }
 

@@ -61,7 +61,7 @@ route_forgot_password(struct request *req)
 	/* The same work whatever the email: a nonce, its token, one
 	 * statement that writes only for an account. */
 	if (crypto_random(nonce, sizeof nonce) < 0 ||
-	    mail_reset_secret(nonce, &tok) < 0) {
+	    mail_link_secret(nonce, &tok) < 0) {
 		respond_internal(req, "reset token");
 		goto out;
 	}
@@ -206,7 +206,7 @@ route_me_password(struct request *req)
 	/* The mark ended the caller's own access token and the change its
 	 * refresh family: a bearer caller gets a fresh pair. */
 	if (req->has_bearer)
-		token_issue(req, u, done);
+		token_issue(req, u, json_of(J_STR("message", done)));
 	else
 		respond_json(req, 200, J_STR("message", done));
 }

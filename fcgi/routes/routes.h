@@ -30,6 +30,17 @@ void route_token_logout(struct request *);
 void route_forgot_password(struct request *);
 void route_reset_password(struct request *);
 void route_me_password(struct request *);
+/* twofa.c: /me/2fa/ */
+void route_twofa_enable(struct request *);
+void route_twofa_verify(struct request *);
+void route_twofa_disable(struct request *);
+/* verify.c: /verify-email */
+void route_verify_email_link(struct request *);
+void route_verify_email(struct request *);
+void route_verify_resend(struct request *);
+/* sessions.c: /me/sessions */
+void route_sessions_list(struct request *);
+void route_sessions_delete(struct request *);
 /* admin.c: /users */
 void route_users_list(struct request *);
 void route_users_delete(struct request *);

@@ -4,7 +4,8 @@
  * For a matched route, in order: the body size limit (413), the content
  * type of JSON routes (415); then who asks: a bearer token (401 with
  * WWW-Authenticate), or a session cookie with CSRF for state changes (403,
- * then 401); the admin role (403); then the handler.  A route that takes
+ * then 401); a verified email where it is required (403); the admin role
+ * (403); then the handler.  A route that takes
  * both uses the token when the request sends Authorization, and then needs
  * no CSRF header: no other site can make a browser send one.  Before
  * all of it, the CORS headers for a listed origin, and its preflights
@@ -28,6 +29,8 @@ enum route_flag {
 	R_NO_CSRF = 1 << 3,  /* exempt from the CSRF check */
 	R_BEARER = 1 << 4,   /* takes an access token (401 without one) */
 	R_JSON_OPT = 1 << 5, /* a JSON body, or none at all */
+	R_UNVERIFIED = 1 << 6, /* open to users whose email is not verified
+	                          (BULWARK_REQUIRE_EMAIL_VERIFICATION) */
 };
 /* Session or bearer: either authenticates. */
 #define R_AUTH (R_SESSION | R_BEARER)
@@ -36,18 +39,29 @@ static const struct route routes[] = {
 	{ "GET", "/health", route_health, 0 },
 	{ "POST", "/signup", route_signup, R_JSON | R_NO_CSRF },
 	{ "POST", "/login", route_login, R_JSON | R_NO_CSRF },
-	{ "POST", "/logout", route_logout, R_SESSION },
-	{ "GET", "/me", route_me, R_SESSION },
+	{ "POST", "/logout", route_logout, R_SESSION | R_UNVERIFIED },
+	{ "GET", "/me", route_me, R_SESSION | R_UNVERIFIED },
 	{ "GET", "/users", route_users_list, R_AUTH | R_ADMIN },
 	{ "DELETE", "/users/:id", route_users_delete, R_AUTH | R_ADMIN },
 	{ "POST", "/users/:id/unlock", route_users_unlock, R_AUTH | R_ADMIN },
 	{ "POST", "/token/login", route_token_login, R_JSON | R_NO_CSRF },
-	{ "GET", "/token/me", route_token_me, R_BEARER },
+	{ "GET", "/token/me", route_token_me, R_BEARER | R_UNVERIFIED },
 	{ "POST", "/token/refresh", route_token_refresh, R_JSON | R_NO_CSRF },
-	{ "POST", "/token/logout", route_token_logout, R_BEARER | R_JSON_OPT },
+	{ "POST", "/token/logout", route_token_logout,
+	    R_BEARER | R_JSON_OPT | R_UNVERIFIED },
 	{ "POST", "/forgot-password", route_forgot_password, R_JSON | R_NO_CSRF },
 	{ "POST", "/reset-password", route_reset_password, R_JSON | R_NO_CSRF },
 	{ "POST", "/me/password", route_me_password, R_AUTH | R_JSON },
+	{ "POST", "/me/2fa/enable", route_twofa_enable, R_AUTH | R_JSON_OPT },
+	{ "POST", "/me/2fa/verify", route_twofa_verify, R_AUTH | R_JSON },
+	{ "POST", "/me/2fa/disable", route_twofa_disable, R_AUTH | R_JSON },
+	{ "GET", "/verify-email", route_verify_email_link, 0 },
+	{ "POST", "/verify-email", route_verify_email, R_JSON | R_NO_CSRF },
+	{ "POST", "/verify-email/resend", route_verify_resend,
+	    R_AUTH | R_JSON_OPT | R_UNVERIFIED },
+	{ "GET", "/me/sessions", route_sessions_list, R_AUTH | R_UNVERIFIED },
+	{ "DELETE", "/me/sessions/:id", route_sessions_delete,
+	    R_AUTH | R_UNVERIFIED },
 };
 
 static int
@@ -119,6 +133,13 @@ run(struct request *req, const struct route *r)
 	if (r->flags & R_AUTH) {
 		if (authenticate(req, r->flags) < 0)
 			return;
+		/* API.md "Email verification": with the setting on, an
+		 * unverified user may only look, verify and leave. */
+		if (cfg.require_email_verification &&
+		    !req->user->email_verified && !(r->flags & R_UNVERIFIED)) {
+			respond_error(req, 403, "Email not verified");
+			return;
+		}
 		if ((r->flags & R_ADMIN) &&
 		    strcmp(req->user->role, "admin") != 0) {
 			respond_error(req, 403, "Forbidden");

@@ -111,6 +111,8 @@ our %CONTRACT_LOGIN_LIMITS = (
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 my $TEST_SECRET = 'bulwark-integration-test-secret-0123456789abcdef';
+my $TEST_DATA_KEY = 'bulwark-integration-test-data-key-0123456789abcdef';
+sub test_data_key { $TEST_DATA_KEY }
 my $OWNER = $$;
 my @STACKS;
 my $CURRENT;
@@ -172,6 +174,7 @@ sub default_env {
 		BULWARK_RESET_IP_LIMIT    => 1000000,
 		BULWARK_RESET_EMAIL_LIMIT => 1000000,
 		BULWARK_MAIL_TRANSPORT    => 'file',
+		BULWARK_DATA_KEY          => $TEST_DATA_KEY,
 		(defined $dir ? (BULWARK_LOG_FILE => "$dir/bulwark.log", BULWARK_MAIL_DIR => "$dir/mail") : ()),
 	);
 	for my $k (keys %{ $over || {} }) {

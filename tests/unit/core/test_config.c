@@ -22,7 +22,7 @@ static const char *keys[] = {
 };
 
 static char err[512];
-static char tmpfiles[8][64];
+static char tmpfiles[16][64];
 static int ntmp;
 
 extern char **environ;
@@ -456,6 +456,64 @@ test_cors(void)
 	clear_env();
 }
 
+/* The data key ring (BULWARK_DATA_KEY, BULWARK_DATA_KEY_FILE). */
+static void
+test_data_keys(void)
+{
+	const char *f;
+	char kid0[SEAL_KID_LEN + 1];
+
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == 0 && cfg.n_data_keys == 0, "no data key: none, loads");
+	ok(config_data_key("0123456789abcdef") == NULL, "  and no key opens");
+	setenv("BULWARK_DATA_KEY", SECRET31, 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_DATA_KEY") != NULL &&
+	    strstr(err, "32") != NULL, "a 31-byte data key refused (%s)", err);
+	setenv("BULWARK_DATA_KEY", SECRET32, 1);
+	ok(load(1) == 0 && cfg.n_data_keys == 1 &&
+	    strlen(cfg.data_keys[0].kid) == SEAL_KID_LEN,
+	    "a 32-byte data key: one key with a %d-character id",
+	    SEAL_KID_LEN);
+	snprintf(kid0, sizeof kid0, "%s", cfg.data_keys[0].kid);
+	ok(config_data_key(kid0) == &cfg.data_keys[0], "  found by its id");
+
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	f = temp_file("ZYXWVUTSRQPONMLKJIHGFEDCBA987654\r\n\n" SECRET32 "\n");
+	setenv("BULWARK_DATA_KEY_FILE", f, 1);
+	ok(load(1) == 0 && cfg.n_data_keys == 2, "a file of two keys (%s)", err);
+	ok(strcmp(cfg.data_keys[1].kid, kid0) == 0 &&
+	    strcmp(cfg.data_keys[0].kid, kid0) != 0,
+	    "  the first line seals, the older key keeps its id");
+	ok(config_data_key(kid0) == &cfg.data_keys[1], "  the older one opens");
+	f = temp_file(SECRET32 "\n" SECRET32 "\n");
+	setenv("BULWARK_DATA_KEY_FILE", f, 1);
+	ok(load(1) == -1 && strstr(err, "twice") != NULL,
+	    "the same key twice refused (%s)", err);
+	f = temp_file("\n\n");
+	setenv("BULWARK_DATA_KEY_FILE", f, 1);
+	ok(load(1) == -1 && strstr(err, "no key") != NULL,
+	    "a file with no key refused (%s)", err);
+	f = temp_file(SECRET32 "\nshort\n");
+	setenv("BULWARK_DATA_KEY_FILE", f, 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_DATA_KEY_FILE") != NULL,
+	    "a short key on a later line refused (%s)", err);
+	setenv("BULWARK_DATA_KEY", SECRET32, 1);
+	ok(load(1) == -1 && strstr(err, "not both") != NULL,
+	    "BULWARK_DATA_KEY and the file together refused (%s)", err);
+
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == 0 && strcmp(cfg.totp_issuer, "Bulwark") == 0 &&
+	    cfg.verify_ttl == 86400 && cfg.verify_resend_limit == 3 &&
+	    cfg.require_email_verification == 0,
+	    "2FA and verification defaults");
+	setenv("BULWARK_TOTP_ISSUER", "Acme:Corp", 1);
+	ok(load(1) == -1 && strstr(err, "BULWARK_TOTP_ISSUER") != NULL,
+	    "an issuer with ':' refused (%s)", err);
+}
+
 int
 main(void)
 {
@@ -467,6 +525,7 @@ main(void)
 	test_file();
 	test_password_hash();
 	test_proxies_atomic();
+	test_data_keys();
 	test_unknown_keys();
 	test_cors();
 	for (i = 0; i < ntmp; i++)

@@ -68,17 +68,17 @@ test_secret(void)
 	struct secret s, t;
 	unsigned char other[32];
 
-	ok(mail_reset_secret(nonce_ab, &s) == 0, "mail_reset_secret");
+	ok(mail_link_secret(nonce_ab, &s) == 0, "mail_link_secret");
 	is_str(s.text, VECTOR_TOKEN,
 	    "text is base64url(HMAC-SHA256(key, nonce))");
 	ok(secret_derive(&t, cfg.mail_key, nonce_ab, 32) == 0 &&
 	    memcmp(s.hash, t.hash, 32) == 0, "hash is secret_derive's");
 	ok(secret_text_valid(s.text), "a well-formed secret text");
 	memset(other, 0xac, sizeof other);
-	mail_reset_secret(other, &t);
+	mail_link_secret(other, &t);
 	ok(strcmp(s.text, t.text) != 0, "another nonce, another secret");
 	memset(cfg.mail_key, 0, sizeof cfg.mail_key);
-	ok(mail_reset_secret(nonce_ab, &t) == -1 && t.text[0] == '\0',
+	ok(mail_link_secret(nonce_ab, &t) == -1 && t.text[0] == '\0',
 	    "an all-zero key (no JWT key) is refused");
 	configure();
 	secret_wipe(&s);
@@ -158,7 +158,7 @@ test_render_reset(void)
 	    "\r\n"
 	    "Hello,\r\n";
 	struct mail_msg m = { 42, "reset", "user@example.com", nonce_ab,
-		DEC_2026 };
+		DEC_2026, NULL, NULL };
 	char *msg = NULL, *msg2 = NULL, v[256], id1[256], id2[256];
 	const char *why = NULL, *p;
 	size_t len = 0, len2;
@@ -211,7 +211,7 @@ static void
 test_render_changed(void)
 {
 	struct mail_msg m = { 7, "password_changed", "user@example.com", NULL,
-		DEC_2026 };
+		DEC_2026, NULL, NULL };
 	char *msg = NULL, v[256];
 	const char *why = NULL;
 	size_t len = 0;
@@ -240,7 +240,7 @@ static void
 refused(const char *kind, const char *to, const unsigned char *nonce,
     enum mail_err want, const char *what)
 {
-	struct mail_msg m = { 1, kind, to, nonce, DEC_2026 };
+	struct mail_msg m = { 1, kind, to, nonce, DEC_2026, NULL, NULL };
 	char *msg = (char *)"untouched";
 	const char *why = NULL;
 	size_t len = 99;

@@ -1,10 +1,11 @@
-# Two-factor login fails closed (fcgi/login.c): code verification is not
-# implemented yet, so a user with two_factor_enabled never logs in.  The right
-# password without a "code" is 401 {"error":"Two-factor code required",
-# "twoFactorRequired":true}; with any code it is 401 "Invalid two-factor code",
-# logged as twofa_failed and counted toward the lockout; a wrong password is
-# the ordinary 401 whatever the code.  "code", when present, is a non-empty
-# string of at most 16 bytes (400 otherwise).
+# Two-factor login at its edges (guard/login.c, guard/twofa.c), on accounts
+# whose two_factor_enabled flag is set with no secret stored: such an account
+# fails closed, never logs in.  The right password without a "code" is 401
+# {"error":"Two-factor code required", "twoFactorRequired":true}; with any code
+# it is 401 "Invalid two-factor code", logged as twofa_failed and counted toward
+# the lockout; a wrong password is the ordinary 401 whatever the code.
+# "code", when present, is a non-empty string of at most 32 bytes (400
+# otherwise).  The real life cycle is 57_two_factor.t.
 use strict;
 use warnings;
 use Test::More;
@@ -98,7 +99,7 @@ is(scalar($s->events($mark, 'login_failed')), 0, 'right password, a code: no log
 
 # any code at all, shortest to longest allowed
 my $n = failures($email);
-for my $code ('000000', '123456', 'x', 'a' x 16, ' ') {
+for my $code ('000000', '123456', 'x', 'a' x 32, 'ABCD-EFGH-IJKL-MNOP', ' ') {
 	$mark = $s->log_mark;
 	$c = login_body({ email => $email, password => $pw, code => $code });
 	error_is($c->res, 401, $BAD_CODE, "right password, code '$code'");
@@ -128,7 +129,7 @@ is($other->{body}, $r->{body}, 'wrong password with a code: identical for an acc
 my $nouser = login_body({ email => unique_email('nobody'), password => 'wrong-password-6', code => '123456' })->res;
 is($nouser->{body}, $r->{body}, 'wrong password with a code: identical for an email with no account');
 
-# --- "code" that is not a non-empty string of at most 16 bytes: 400, nothing counted
+# --- "code" that is not a non-empty string of at most 32 bytes: 400, nothing counted
 $n = failures($email);
 $mark = $s->log_mark;
 for my $t (
@@ -137,7 +138,7 @@ for my $t (
 	[ [ '123456' ],      'an array' ],
 	[ { c => '123456' }, 'an object' ],
 	[ '',                'an empty string' ],
-	[ 'a' x 17,          '17 bytes' ],
+	[ 'a' x 33,          '33 bytes' ],
   )
 {
 	my ($code, $name) = @$t;
