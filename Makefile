@@ -4,6 +4,7 @@
 #   make test          install what is missing, build, run every test, tear down
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
+#   make reset         wipe make run's data: the next make run starts empty
 #   make bench         wrk through lighttpd (see README for the figures)
 #   make fuzz [FUZZ_SECONDS=N]  each libFuzzer driver of tests/fuzz for N s
 #   make scan          sqlmap against every route that takes input
@@ -64,6 +65,8 @@ DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base oathtool
 DEB_BENCH = wrk
+# The browser test (58_browser.t) and the OpenAPI check (96_openapi.t).
+DEB_TEST  = chromium chromium-driver python3-selenium python3-jsonschema
 # Only for make fuzz, make scan and make memcheck (not for make test).
 DEB_FUZZ  = clang-14 libclang-rt-14-dev
 DEB_SCAN  = sqlmap
@@ -76,7 +79,7 @@ FUZZ_DRIVERS  = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fu
 FUZZ_BINS     = $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_DRIVERS))
 FUZZ_REGRESS_BINS = $(patsubst %,$(BUILD)/fuzz-regress/%,$(FUZZ_DRIVERS))
 
-.PHONY: all deps test unit run bench clean install install-files check-layers \
+.PHONY: all deps test unit run reset bench clean install install-files check-layers \
         fuzz fuzz-bins fuzz-regress scan memcheck
 
 all: $(BUILD)/bulwark
@@ -130,7 +133,7 @@ check-layers:
 # Installs the Debian packages that are missing (as root), or prints the
 # one apt-get line to run.
 deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_BENCH) $(DEB_EXTRA); do \
+	@missing=""; for p in $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH) $(DEB_EXTRA); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$p"; \
 	done; \
@@ -188,9 +191,16 @@ memcheck:
 	$(MAKE) all
 	tests/memcheck/run.sh $(BUILD)/bulwark $(MEMCHECK_TESTS)
 
+# make run: quiet build, then deploy/dev-run.sh (its header lists what it
+# honours: PORT, BIND, WORKERS, DATABASE_URL and every BULWARK_* key).
 run: deps
-	$(MAKE) all
-	BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
+	@echo "make run: building $(BUILD)/bulwark"
+	@$(MAKE) -s --no-print-directory all
+	@BULWARK_BIN=$(BUILD)/bulwark deploy/dev-run.sh
+
+# make reset: wipes make run's data (the development cluster, mail, logs).
+reset:
+	@deploy/dev-run.sh --reset
 
 bench: deps
 	$(if $(filter 1,$(SANITIZE)),$(error make bench measures the optimised build: drop SANITIZE=1))

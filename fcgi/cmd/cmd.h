@@ -29,7 +29,8 @@ int pool_run(const char *spec, int workers);
 
 /* ---- cli.c -------------------------------------------------------------- */
 
-/* `bulwark user add --email EMAIL [--admin]`; argv[0] is "user". */
+/* `bulwark user add|list|set-role|set-password|delete ...`; argv[0] is
+ * "user".  Returns the exit code (cli.c lists them). */
 int cli_user(int argc, char **argv);
 
 /* ---- rekey.c ------------------------------------------------------------ */

@@ -20,6 +20,11 @@ usage(FILE *f)
 	    "usage: bulwark [serve [--listen ADDR --workers N]]\n"
 	    "       bulwark migrate\n"
 	    "       bulwark user add --email EMAIL [--admin]\n"
+	    "       bulwark user list\n"
+	    "       bulwark user set-role --email EMAIL --role user|admin\n"
+	    "       bulwark user set-password --email EMAIL\n"
+	    "       bulwark user delete --email EMAIL\n"
+	    "       bulwark config\n"
 	    "       bulwark hash-bench [--rounds N]\n"
 	    "       bulwark mail-deliver\n"
 	    "       bulwark mail-status\n"
@@ -45,6 +50,27 @@ serve_usage(FILE *f)
 	    "dies, stops on SIGTERM or SIGINT, reloads on SIGHUP.\n");
 }
 
+/* A BULWARK_* key of the environment that the program does not read is
+ * most likely a typo: said on stderr and in the log, never fatal (the
+ * environment is shared with other programs). */
+static void
+warn_unknown_env(void)
+{
+	const char *names[64];
+	char name[128], hint[96];
+	size_t i, n = config_unknown_env(names, 64);
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%.*s",
+		    (int)strcspn(names[i], "="), names[i]);
+		config_suggest(name, hint, sizeof hint);
+		fprintf(stderr, "bulwark: warning: %s in the environment is "
+		    "not a setting, ignored%s\n", name, hint);
+		log_event("warning", "config_unknown_key", LF_S("key", name),
+		    LF_S("source", "environment"));
+	}
+}
+
 static int
 load(int need_secret)
 {
@@ -63,7 +89,36 @@ load(int need_secret)
 		    cfg.log_file);
 		return -1;
 	}
+	warn_unknown_env();
 	return 0;
+}
+
+/* `bulwark config`: what serve would run with, secrets masked; exit 1
+ * (with the reason) when serve would refuse it. */
+static int
+cmd_config(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc > 1) {
+		if (cli_is_help(argv[1])) {
+			printf("usage: bulwark config\n"
+			    "Prints every setting in force and where it comes "
+			    "from (environment, file:line, default),\n"
+			    "secrets masked.  Exits 1 when `bulwark serve` "
+			    "would refuse the configuration.\n");
+			return 0;
+		}
+		fprintf(stderr, "usage: bulwark config\n");
+		return 2;
+	}
+	if (config_load(1, err, sizeof err) < 0) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		return 1;
+	}
+	warn_unknown_env();
+	config_show(stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -209,6 +264,8 @@ main(int argc, char **argv)
 			return cli_user(argc - 1, argv + 1);
 		return load(0) < 0 ? 1 : cli_user(argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "rekey") == 0) {
 		if (argc > 2 && cli_is_help(argv[2]))
 			return cli_rekey(argc - 1, argv + 1);

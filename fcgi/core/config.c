@@ -25,10 +25,161 @@ struct config cfg;
 struct kv {
 	char *key;
 	char *val;
+	int line;
 };
+
+/*
+ * Every key the program reads: the one list that an unknown key is told
+ * apart by (a warning in the environment, a refusal in the file) and that
+ * `bulwark config` prints.  def is what applies when the key is unset, as
+ * shown; show says how the value may be shown.  95_install.t fails when a
+ * key the code reads is missing here.
+ */
+enum key_show { SHOW_PLAIN, SHOW_SECRET, SHOW_CONNINFO };
+
+static const struct config_key {
+	const char *name;
+	const char *def;
+	enum key_show show;
+} known_keys[] = {
+	{ "BULWARK_CONFIG", "(none)", SHOW_PLAIN },
+	{ "DATABASE_URL", "(libpq's PG* variables)", SHOW_CONNINFO },
+	{ "BULWARK_JWT_SECRET", "(none)", SHOW_SECRET },
+	{ "BULWARK_JWT_SECRET_FILE", "(none)", SHOW_PLAIN },
+	{ "BULWARK_JWT_KEYS_FILE", "(none)", SHOW_PLAIN },
+	{ "BULWARK_JWT_ISSUER", "bulwark", SHOW_PLAIN },
+	{ "BULWARK_ACCESS_TTL", "900", SHOW_PLAIN },
+	{ "BULWARK_REFRESH_TTL", "2592000", SHOW_PLAIN },
+	{ "BULWARK_REFRESH_REUSE_INTERVAL", "0", SHOW_PLAIN },
+	{ "BULWARK_SESSION_TTL", "86400", SHOW_PLAIN },
+	{ "BULWARK_COOKIE_SECURE", "1", SHOW_PLAIN },
+	{ "BULWARK_CORS_ORIGINS", "(none: same origin only)", SHOW_PLAIN },
+	{ "BULWARK_MAX_BODY_BYTES", "65536", SHOW_PLAIN },
+	{ "BULWARK_PASSWORD_HASH", "yescrypt", SHOW_PLAIN },
+	{ "BULWARK_PASSWORD_COST", "(5 for yescrypt, 12 for bcrypt)",
+	    SHOW_PLAIN },
+	{ "BULWARK_LOGIN_IP_LIMIT", "20", SHOW_PLAIN },
+	{ "BULWARK_LOGIN_EMAIL_LIMIT", "5", SHOW_PLAIN },
+	{ "BULWARK_LOGIN_WINDOW", "60", SHOW_PLAIN },
+	{ "BULWARK_LOCKOUT_THRESHOLD", "10", SHOW_PLAIN },
+	{ "BULWARK_LOCKOUT_SECONDS", "900", SHOW_PLAIN },
+	{ "BULWARK_SIGNUP_IP_LIMIT", "20", SHOW_PLAIN },
+	{ "BULWARK_SIGNUP_WINDOW", "3600", SHOW_PLAIN },
+	{ "BULWARK_TRUSTED_PROXIES", "(none)", SHOW_PLAIN },
+	{ "BULWARK_DB_TIMEOUT", "10", SHOW_PLAIN },
+	{ "BULWARK_RESET_TTL", "3600", SHOW_PLAIN },
+	{ "BULWARK_RESET_EMAIL_LIMIT", "3", SHOW_PLAIN },
+	{ "BULWARK_RESET_IP_LIMIT", "10", SHOW_PLAIN },
+	{ "BULWARK_MAIL_TRANSPORT", "sendmail", SHOW_PLAIN },
+	{ "BULWARK_MAIL_DIR", "(none)", SHOW_PLAIN },
+	{ "BULWARK_SENDMAIL", "/usr/sbin/sendmail", SHOW_PLAIN },
+	{ "BULWARK_MAIL_FROM", "Bulwark <no-reply@localhost>", SHOW_PLAIN },
+	{ "BULWARK_PUBLIC_URL", "http://localhost:3000", SHOW_PLAIN },
+	{ "BULWARK_MAIL_RETRY_SECONDS", "60", SHOW_PLAIN },
+	{ "BULWARK_LOG_FILE", "(standard error)", SHOW_PLAIN },
+	/* Two-factor and email verification (API.md). */
+	{ "BULWARK_DATA_KEY", "(none)", SHOW_SECRET },
+	{ "BULWARK_DATA_KEY_FILE", "(none)", SHOW_PLAIN },
+	{ "BULWARK_TOTP_ISSUER", "Bulwark", SHOW_PLAIN },
+	{ "BULWARK_VERIFY_TTL", "86400", SHOW_PLAIN },
+	{ "BULWARK_VERIFY_RESEND_LIMIT", "3", SHOW_PLAIN },
+	{ "BULWARK_REQUIRE_EMAIL_VERIFICATION", "0", SHOW_PLAIN },
+};
+#define NKNOWN (sizeof known_keys / sizeof known_keys[0])
+
+/* Not the program's: BULWARK_ + these are read by the scripts around it
+ * (make run, the tests, the bench), so never reported as unknown in the
+ * environment. */
+static const char *const tool_prefixes[] = {
+	"TEST_", "DEV_", "BENCH_", "BIN=", "MASTER=",
+};
+
+static const struct config_key *
+key_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NKNOWN; i++)
+		if (strlen(known_keys[i].name) == len &&
+		    strncmp(known_keys[i].name, name, len) == 0)
+			return &known_keys[i];
+	return NULL;
+}
 
 static struct kv file_kv[MAX_FILE_KEYS];
 static size_t file_nkv;
+
+/* Edit distance of a and b (both at most 63 bytes), capped at 99. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t row[64], la = strlen(a), lb = strlen(b), i, j, diag, up;
+
+	if (la > 63 || lb > 63)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+void
+config_suggest(const char *name, char *out, size_t cap)
+{
+	size_t i, d, best = 99, at = 0;
+
+	for (i = 0; i < NKNOWN; i++)
+		if ((d = distance(name, known_keys[i].name)) < best) {
+			best = d;
+			at = i;
+		}
+	if (best <= 4)
+		snprintf(out, cap, " (did you mean %s?)", known_keys[at].name);
+	else if (cap > 0)
+		out[0] = '\0';
+}
+
+int
+config_key_known(const char *name)
+{
+	return key_find(name, strlen(name)) != NULL;
+}
+
+extern char **environ;
+
+size_t
+config_unknown_env(const char **names, size_t max)
+{
+	const char *e;
+	size_t i, j, n = 0, len;
+	int tool;
+
+	for (i = 0; environ[i] != NULL && n < max; i++) {
+		e = environ[i];
+		if (strncmp(e, "BULWARK_", 8) != 0)
+			continue;
+		for (tool = 0, j = 0; j < sizeof tool_prefixes /
+		    sizeof tool_prefixes[0]; j++)
+			tool |= strncmp(e + 8, tool_prefixes[j],
+			    strlen(tool_prefixes[j])) == 0;
+		len = strcspn(e, "=");
+		if (!tool && key_find(e, len) == NULL)
+			names[n++] = e;
+	}
+	return n;
+}
 
 static void
 file_clear(void)
@@ -60,7 +211,7 @@ static int
 file_load(const char *path, char *err, size_t errlen)
 {
 	FILE *f;
-	char line[MAX_LINE], *k, *v, *eq;
+	char line[MAX_LINE], hint[96], *k, *v, *eq;
 	int lineno = 0, rc = -1;
 
 	file_clear();
@@ -87,12 +238,20 @@ file_load(const char *path, char *err, size_t errlen)
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
+		/* A misspelt key would silently be a default: refuse it. */
+		if (key_find(k, strlen(k)) == NULL) {
+			config_suggest(k, hint, sizeof hint);
+			snprintf(err, errlen, "%s:%d: unknown key %.64s%s", path,
+			    lineno, k, hint);
+			goto out;
+		}
 		if (file_nkv == MAX_FILE_KEYS) {
 			snprintf(err, errlen, "%s: too many keys", path);
 			goto out;
 		}
 		file_kv[file_nkv].key = strdup(k);
 		file_kv[file_nkv].val = strdup(v);
+		file_kv[file_nkv].line = lineno;
 		if (file_kv[file_nkv].key == NULL ||
 		    file_kv[file_nkv].val == NULL) {
 			free(file_kv[file_nkv].key);
@@ -422,6 +581,203 @@ oom:
 	return -1;
 }
 
+/* One origin as a browser sends it: http or https, a host (name, IPv4
+ * or [IPv6]), an optional port, nothing after.  Lower-cased in place. */
+static int
+origin_valid(char *o)
+{
+	char *p, *h;
+	long port;
+
+	if (strncmp(o, "http://", 7) == 0)
+		p = o + 7;
+	else if (strncmp(o, "https://", 8) == 0)
+		p = o + 8;
+	else
+		return 0;
+	h = p;
+	if (*p == '[') {
+		while (*++p != '\0' && *p != ']')
+			if (strchr("0123456789abcdefABCDEF:.", *p) == NULL)
+				return 0;
+		if (*p++ != ']')
+			return 0;
+	} else
+		while (*p != '\0' && *p != ':' &&
+		    (strchr("-.", *p) != NULL || (*p >= '0' && *p <= '9') ||
+		    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			p++;
+	if (p == h || p[-1] == '.' || *h == '.' || *h == '-')
+		return 0;
+	if (*p == ':') {
+		port = strtol(p + 1, &h, 10);
+		if (h == p + 1 || *h != '\0' || port < 1 || port > 65535 ||
+		    p[1] == '0')
+			return 0;
+		p = h;
+	}
+	if (*p != '\0')
+		return 0;
+	for (p = o; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return 1;
+}
+
+/* BULWARK_CORS_ORIGINS: exact origins, separated by commas or spaces. */
+static int
+load_cors(struct config *c, char *err, size_t errlen)
+{
+	char *copy, *tok, *save = NULL;
+
+	if (c->cors_origins == NULL)
+		return 0;
+	if ((copy = strdup(c->cors_origins)) == NULL)
+		goto oom;
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (strcmp(tok, "*") == 0 || strcmp(tok, "null") == 0) {
+			snprintf(err, errlen, "BULWARK_CORS_ORIGINS takes exact "
+			    "origins, not %s: the browser sends cookies to "
+			    "a listed origin", tok);
+			goto fail;
+		}
+		if (!origin_valid(tok)) {
+			snprintf(err, errlen, "BULWARK_CORS_ORIGINS: %.200s is "
+			    "not an origin (scheme://host[:port], no path, "
+			    "no trailing /)", tok);
+			goto fail;
+		}
+		if (c->cors_n == CORS_MAX) {
+			snprintf(err, errlen, "BULWARK_CORS_ORIGINS: at most "
+			    "%d origins", CORS_MAX);
+			goto fail;
+		}
+		if ((c->cors_list[c->cors_n] = strdup(tok)) == NULL) {
+			free(copy);
+			goto oom;
+		}
+		c->cors_n++;
+	}
+	free(copy);
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+fail:
+	free(copy);
+	return -1;
+}
+
+int
+config_origin_listed(const char *origin)
+{
+	size_t i;
+
+	for (i = 0; origin != NULL && i < cfg.cors_n; i++)
+		if (strcasecmp(cfg.cors_list[i], origin) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where key's value in force comes from: "environment", "<file>:<line>"
+ * (into buf), or NULL for the default. */
+static const char *
+key_source(const char *key, char *buf, size_t cap)
+{
+	size_t i;
+
+	if (getenv(key) != NULL)
+		return "environment";
+	for (i = file_nkv; i > 0; i--)
+		if (strcmp(file_kv[i - 1].key, key) == 0) {
+			snprintf(buf, cap, "%s:%d", cfg.config_file,
+			    file_kv[i - 1].line);
+			return buf;
+		}
+	return NULL;
+}
+
+/* A libpq URI or conninfo with its password replaced by ***. */
+static void
+mask_conninfo(const char *v, char *out, size_t cap)
+{
+	const char *p = v, *auth, *at, *colon, *q;
+	size_t n = 0;
+
+#define PUT(c) do { if (n + 1 < cap) out[n++] = (c); } while (0)
+	if ((auth = strstr(v, "://")) != NULL) {
+		auth += 3;
+		at = strchr(auth, '@');
+		colon = strchr(auth, ':');
+		q = auth + strcspn(auth, "/?");
+		if (at != NULL && at < q && colon != NULL && colon < at) {
+			for (; p <= colon; p++)
+				PUT(*p);
+			PUT('*'); PUT('*'); PUT('*');
+			p = at;
+		}
+	}
+	while (*p != '\0') {
+		if (strncasecmp(p, "password=", 9) == 0 &&
+		    (p == v || strchr(" \t?&", p[-1]) != NULL)) {
+			for (q = p + 9; p < q; p++)
+				PUT(*p);
+			PUT('*'); PUT('*'); PUT('*');
+			if (*p == '\'') {
+				for (p++; *p != '\0' && *p != '\''; p++)
+					if (*p == '\\' && p[1] != '\0')
+						p++;
+				if (*p == '\'')
+					p++;
+			} else
+				p += strcspn(p, " \t&");
+			continue;
+		}
+		PUT(*p);
+		p++;
+	}
+#undef PUT
+	out[n] = '\0';
+}
+
+void
+config_show(FILE *f)
+{
+	const struct config_key *k;
+	const char *v, *src, *unknown[64];
+	char where[512], masked[1024];
+	size_t i, n;
+
+	fprintf(f, "# The settings in force, as `bulwark serve` would run "
+	    "with them.\n# A key without a source is at its default.\n");
+	for (i = 0; i < NKNOWN; i++) {
+		k = &known_keys[i];
+		if (strcmp(k->name, "BULWARK_CONFIG") == 0) {
+			v = getenv(k->name);
+			fprintf(f, "%s=%s\n", k->name,
+			    v != NULL && *v != '\0' ? v : k->def);
+			continue;
+		}
+		v = config_get(k->name);
+		src = key_source(k->name, where, sizeof where);
+		if (v == NULL || *v == '\0')
+			fprintf(f, "%s=%s\n", k->name, k->def);
+		else if (k->show == SHOW_SECRET)
+			fprintf(f, "%s=(set, %zu bytes, not shown)  # %s\n",
+			    k->name, strlen(v), src);
+		else if (k->show == SHOW_CONNINFO) {
+			mask_conninfo(v, masked, sizeof masked);
+			fprintf(f, "%s=%s  # %s\n", k->name, masked, src);
+		} else
+			fprintf(f, "%s=%s  # %s\n", k->name, v, src);
+	}
+	n = config_unknown_env(unknown, sizeof unknown / sizeof unknown[0]);
+	for (i = 0; i < n; i++)
+		fprintf(f, "# unknown, ignored: %.*s  # environment\n",
+		    (int)strcspn(unknown[i], "="), unknown[i]);
+}
+
 static void
 config_release(struct config *c)
 {
@@ -442,6 +798,9 @@ config_release(struct config *c)
 	free(c->sendmail);
 	free(c->mail_from);
 	free(c->public_url);
+	free(c->cors_origins);
+	while (c->cors_n > 0)
+		free(c->cors_list[--c->cors_n]);
 	free(c->totp_issuer);
 	for (int i = 0; i < c->n_data_keys; i++)
 		seal_key_wipe(&c->data_keys[i]);
@@ -466,8 +825,11 @@ config_load(int need_secret, char *err, size_t errlen)
 
 	if (dup_opt("DATABASE_URL", &c.database_url) < 0 ||
 	    dup_opt("BULWARK_LOG_FILE", &c.log_file) < 0 ||
-	    dup_opt("BULWARK_TRUSTED_PROXIES", &c.trusted_proxies) < 0)
+	    dup_opt("BULWARK_TRUSTED_PROXIES", &c.trusted_proxies) < 0 ||
+	    dup_opt("BULWARK_CORS_ORIGINS", &c.cors_origins) < 0)
 		goto oom;
+	if (load_cors(&c, err, errlen) < 0)
+		goto fail;
 
 	if ((v = config_get("BULWARK_JWT_SECRET")) != NULL && *v != '\0') {
 		if ((c.jwt_secret = strdup(v)) == NULL)

@@ -9,6 +9,7 @@
 #define CORE_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/ip.h"
 #include "core/jwt.h"
@@ -24,6 +25,9 @@ enum pw_algo { PW_YESCRYPT, PW_BCRYPT };
 
 /* bcrypt reads 72 bytes of a password and ignores the rest. */
 #define BCRYPT_MAX_BYTES 72
+
+/* At most this many origins in BULWARK_CORS_ORIGINS. */
+#define CORS_MAX 32
 
 struct config {
 	char *database_url;    /* NULL: libpq's PG* variables */
@@ -79,6 +83,11 @@ struct config {
 	long db_timeout;       /* seconds a statement may take */
 	long signup_ip_limit;  /* per IP per signup_window */
 	long signup_window;
+	/* BULWARK_CORS_ORIGINS: the raw list, and its exact origins
+	 * (lower-cased, malloc'd).  Empty: same origin only. */
+	char *cors_origins;
+	char *cors_list[CORS_MAX];
+	size_t cors_n;
 };
 
 /* The kid of BULWARK_JWT_SECRET when no key ring file is given. */
@@ -97,5 +106,20 @@ const struct seal_key *config_data_key(const char *kid);
 /* Value of a key from the environment, then the config file; NULL if unset.
  * Valid until the next config_load. */
 const char *config_get(const char *key);
+
+/* 1 when name is a key the program reads. */
+int config_key_known(const char *name);
+/* " (did you mean KEY?)" for a near miss of a known key, else "". */
+void config_suggest(const char *name, char *out, size_t cap);
+/* The BULWARK_* entries of the environment that are no key of the
+ * program's (nor of the scripts around it): up to max "NAME=value"
+ * pointers into environ, of which only the NAME may be shown.  The count. */
+size_t config_unknown_env(const char **names, size_t max);
+/* Prints every key with the value in force and where it comes from
+ * (environment, file:line, or the default), secrets masked. */
+void config_show(FILE *);
+/* 1 when origin is exactly one of BULWARK_CORS_ORIGINS (ASCII case
+ * ignored). */
+int config_origin_listed(const char *origin);
 
 #endif

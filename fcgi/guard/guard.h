@@ -105,5 +105,9 @@ int twofa_recovery_hash(const char *code, size_t len, unsigned char out[32]);
 /* 0 when the request carries the X-CSRF-Token of the session whose
  * cookie hashes to sid_hash; else sends 403. */
 int csrf_check(struct request *, const unsigned char sid_hash[32]);
+/* 0 when the request's Origin (else Referer; neither: 0) is its own host
+ * or one of BULWARK_CORS_ORIGINS; else sends 403 {"error":"Origin not
+ * allowed"}, logged as origin_rejected. */
+int origin_check(struct request *);
 
 #endif

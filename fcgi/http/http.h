@@ -45,6 +45,7 @@ struct request {
 	int touch_session; /* record last_seen_at once the response is out */
 	int has_bearer;    /* authenticated by an access token */
 	int mail_queued;   /* deliver mail once the response is out */
+	int cors;          /* Origin is in BULWARK_CORS_ORIGINS */
 	const char *login_user_id; /* a login succeeded: record its address */
 	const char *token_jti; /* ... its jti and exp */
 	long long token_exp;
@@ -187,5 +188,16 @@ struct route {
  * filled; NULL after answering 404 (unknown path) or 405 (with Allow). */
 const struct route *router_match(struct request *, const struct route *table,
     size_t n);
+/* 1 when req's path is one of the table's, with its methods written to
+ * allow ("GET, POST"); 0 for an unknown path. */
+int router_methods(struct request *, const struct route *table, size_t n,
+    char *allow, size_t cap);
+
+/* ---- cors.c: pages on another origin ------------------------------------- */
+
+/* Adds the CORS headers when req's Origin is in BULWARK_CORS_ORIGINS (and
+ * Vary: Origin whenever a list is configured); answers a preflight to a
+ * path of the table.  1 when it answered, else 0. */
+int cors_apply(struct request *, const struct route *table, size_t n);
 
 #endif

@@ -122,6 +122,11 @@ respond(struct request *req, int status, json_object *obj)
 		    req->csrf_want, strlen(req->csrf_want)))
 			response_cookie(req, "csrf_token", req->csrf_want, 86400,
 			    0);
+		/* A listed origin cannot read this host's cookies when it is
+		 * another host: it reads the session's token here instead
+		 * (exposed to listed origins alone). */
+		if (req->cors)
+			response_header(req, "X-CSRF-Token", req->csrf_want);
 	} else if (!req->csrf_cookie_present && secret_mint(&tok) == 0) {
 		req->csrf_cookie_present = 1;
 		response_cookie(req, "csrf_token", tok.text, 86400, 0);

@@ -42,27 +42,40 @@ match(struct request *req, const char *pattern, const char *path)
 	return *p == '\0' && *s == '\0';
 }
 
-const struct route *
-router_match(struct request *req, const struct route *table, size_t n)
+int
+router_methods(struct request *req, const struct route *table, size_t n,
+    char *allow, size_t cap)
 {
-	char allow[128];
 	size_t i, len = 0;
 	int path_known = 0;
 
+	if (cap == 0)
+		return 0;
 	allow[0] = '\0';
 	for (i = 0; i < n; i++) {
 		if (!match(req, table[i].pattern, req->path))
 			continue;
-		if (strcmp(table[i].method, req->method) == 0)
-			return &table[i];
 		path_known = 1;
 		if (strstr(allow, table[i].method) == NULL &&
-		    len + strlen(table[i].method) + 3 < sizeof allow) {
-			len += (size_t)snprintf(allow + len, sizeof allow - len,
+		    len + strlen(table[i].method) + 3 < cap) {
+			len += (size_t)snprintf(allow + len, cap - len,
 			    "%s%s", len ? ", " : "", table[i].method);
 		}
 	}
-	if (path_known) {
+	return path_known;
+}
+
+const struct route *
+router_match(struct request *req, const struct route *table, size_t n)
+{
+	char allow[128];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(table[i].method, req->method) == 0 &&
+		    match(req, table[i].pattern, req->path))
+			return &table[i];
+	if (router_methods(req, table, n, allow, sizeof allow)) {
 		response_header(req, "Allow", allow);
 		respond_error(req, 405, "Method not allowed");
 	} else

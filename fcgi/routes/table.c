@@ -7,7 +7,10 @@
  * then 401); a verified email where it is required (403); the admin role
  * (403); then the handler.  A route that takes
  * both uses the token when the request sends Authorization, and then needs
- * no CSRF header: no other site can make a browser send one.
+ * no CSRF header: no other site can make a browser send one.  Before
+ * all of it, the CORS headers for a listed origin, and its preflights
+ * (http/cors.c); a cookie's state change from another origin is refused
+ * before its CSRF token is looked at (guard/csrf.c).
  */
 #include <string.h>
 #include <strings.h>
@@ -97,7 +100,9 @@ authenticate(struct request *req, unsigned flags)
 	 * on a state change; one that cannot is a 401 below anyway. */
 	if (unsafe_method(req->method) && !(flags & R_NO_CSRF) &&
 	    session_presented(req, &sid)) {
-		rc = csrf_check(req, sid.hash);
+		rc = origin_check(req);
+		if (rc == 0)
+			rc = csrf_check(req, sid.hash);
 		secret_wipe(&sid);
 		if (rc < 0)
 			return -1;
@@ -148,8 +153,10 @@ void
 routes_dispatch(struct request *req)
 {
 	const struct route *r;
+	size_t n = sizeof routes / sizeof routes[0];
 
-	if ((r = router_match(req, routes, sizeof routes / sizeof routes[0])) !=
-	    NULL)
+	if (cors_apply(req, routes, n))
+		return;
+	if ((r = router_match(req, routes, n)) != NULL)
 		run(req, r);
 }

@@ -336,6 +336,126 @@ test_proxies_atomic(void)
 	clear_env();
 }
 
+/* Configuration that talks back: an unknown key in the file refuses with
+ * its line, one in the environment is reported (not fatal), and what is
+ * shown never holds a secret. */
+static void
+test_unknown_keys(void)
+{
+	const char *f, *names[8];
+	char hint[96], *buf = NULL;
+	size_t n, len = 0;
+	FILE *mem;
+
+	clear_env();
+	f = temp_file("BULWARK_JWT_SECRET=" SECRET32 "\n# comment\n"
+	    "BULWARK_LOGIN_LIMIT=5\n");
+	setenv("BULWARK_CONFIG", f, 1);
+	ok(load(1) == -1 && strstr(err, f) != NULL && strstr(err, ":3:") &&
+	    strstr(err, "unknown key BULWARK_LOGIN_LIMIT") != NULL,
+	    "an unknown key in the file is refused with file and line (%s)",
+	    err);
+	ok(strstr(err, "did you mean BULWARK_LOGIN_IP_LIMIT") != NULL,
+	    "  and the nearest key is suggested");
+	f = temp_file("BULWARK_JWT_SECRET=" SECRET32 "\nPGHOST=/tmp\n");
+	setenv("BULWARK_CONFIG", f, 1);
+	ok(load(1) == -1 && strstr(err, ":2:") && strstr(err, "PGHOST"),
+	    "a key of another program in the file is refused too (%s)", err);
+	unsetenv("BULWARK_CONFIG");
+
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_LOGIN_LIMIT", "5", 1);
+	setenv("BULWARK_TEST_STACK", "x", 1);
+	setenv("BULWARK_DEV_PGPORT", "1", 1);
+	setenv("BULWARK_BIN", "x", 1);
+	ok(load(1) == 0, "an unknown key in the environment does not refuse");
+	n = config_unknown_env(names, 8);
+	ok(n == 1 && strncmp(names[0], "BULWARK_LOGIN_LIMIT=", 20) == 0,
+	    "  it is the one unknown key reported (%zu), the scripts' keys "
+	    "are not", n);
+	config_suggest("BULWARK_LOCKOUT_SECOND", hint, sizeof hint);
+	is_str(hint, " (did you mean BULWARK_LOCKOUT_SECONDS?)",
+	    "a near miss gets a suggestion");
+	config_suggest("BULWARK_WHATEVER_ELSE_ENTIRELY", hint, sizeof hint);
+	is_str(hint, "", "a far one none");
+	ok(config_key_known("BULWARK_CORS_ORIGINS") &&
+	    config_key_known("DATABASE_URL") &&
+	    !config_key_known("BULWARK_LOGIN_LIMIT"), "config_key_known");
+
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32 "-very-secret", 1);
+	setenv("DATABASE_URL", "postgresql://bob:hunter2-pw@db/x?"
+	    "sslmode=require&password=other-pw", 1);
+	setenv("BULWARK_LOGIN_WINDOW", "77", 1);
+	ok(load(1) == 0, "loads (%s)", err);
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		abort();
+	config_show(mem);
+	fclose(mem);
+	ok(strstr(buf, "very-secret") == NULL &&
+	    strstr(buf, "hunter2-pw") == NULL && strstr(buf, "other-pw") ==
+	    NULL, "config_show holds no secret");
+	ok(strstr(buf, "BULWARK_JWT_SECRET=(set, 44 bytes, not shown)") !=
+	    NULL, "  the secret is said to be set");
+	ok(strstr(buf, "DATABASE_URL=postgresql://bob:***@db/x?sslmode=require"
+	    "&password=***  # environment") != NULL, "  the URL is masked");
+	ok(strstr(buf, "BULWARK_LOGIN_WINDOW=77  # environment\n") != NULL &&
+	    strstr(buf, "BULWARK_LOCKOUT_SECONDS=900\n") != NULL,
+	    "  a set key with its source, a default without");
+	free(buf);
+	setenv("DATABASE_URL", "host=db password='a b\\'c' user=x", 1);
+	ok(load(1) == 0, "conninfo loads");
+	buf = NULL;
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		abort();
+	config_show(mem);
+	fclose(mem);
+	ok(strstr(buf, "DATABASE_URL=host=db password=*** user=x") != NULL,
+	    "  a quoted conninfo password is masked");
+	free(buf);
+	clear_env();
+}
+
+static void
+test_cors(void)
+{
+	static const char *bad[] = { "*", "null", "localhost:5173",
+	    "http://localhost:5173/", "http://a.example/app", "ftp://x.example",
+	    "http://", "http://x.example:0", "http://x.example:99999",
+	    "http://x y.example", "http://.x.example", "http://x.example?q" };
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		clear_env();
+		setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+		setenv("BULWARK_CORS_ORIGINS", bad[i], 1);
+		ok(load(1) == -1 && strstr(err, "BULWARK_CORS_ORIGINS") != NULL,
+		    "BULWARK_CORS_ORIGINS=%s refused (%s)", bad[i], err);
+	}
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	setenv("BULWARK_CORS_ORIGINS", "http://localhost:5173, "
+	    "https://App.Example.com  http://[::1]:8080", 1);
+	ok(load(1) == 0 && cfg.cors_n == 3, "three origins, commas or spaces "
+	    "(%s)", err);
+	ok(config_origin_listed("http://localhost:5173") &&
+	    config_origin_listed("https://app.example.com") &&
+	    config_origin_listed("http://[::1]:8080"), "each is listed");
+	ok(!config_origin_listed("http://localhost:5174") &&
+	    !config_origin_listed("https://localhost:5173") &&
+	    !config_origin_listed("http://app.example.com") &&
+	    !config_origin_listed("https://app.example.com.evil.example") &&
+	    !config_origin_listed("null") && !config_origin_listed(NULL),
+	    "exact: another port, scheme or suffix is not");
+	clear_env();
+	setenv("BULWARK_JWT_SECRET", SECRET32, 1);
+	ok(load(1) == 0 && cfg.cors_n == 0 &&
+	    !config_origin_listed("http://localhost:5173"),
+	    "unset: nothing is listed");
+	clear_env();
+}
+
 /* The data key ring (BULWARK_DATA_KEY, BULWARK_DATA_KEY_FILE). */
 static void
 test_data_keys(void)
@@ -406,6 +526,8 @@ main(void)
 	test_password_hash();
 	test_proxies_atomic();
 	test_data_keys();
+	test_unknown_keys();
+	test_cors();
 	for (i = 0; i < ntmp; i++)
 		unlink(tmpfiles[i]);
 	return done_testing();
