@@ -6,6 +6,7 @@
  *   user set-role --email E --role R user or admin
  *   user set-password --email E      like a reset: every session and token
  *   user delete --email E            the user, their sessions and tokens
+ *   user 2fa-off --email E           two-factor off, every session ended
  *
  * A password never comes from the command line, where `ps` would show it:
  * from a terminal it is read twice without echo, from a pipe as one line.
@@ -55,10 +56,12 @@ usage(FILE *f)
 	    "       bulwark user set-role --email EMAIL --role user|admin\n"
 	    "       bulwark user set-password --email EMAIL\n"
 	    "       bulwark user delete --email EMAIL\n"
+	    "       bulwark user 2fa-off --email EMAIL\n"
 	    "\n"
 	    "Passwords are read from standard input: twice without echo from a\n"
 	    "terminal, one line from a pipe.  set-password ends every session\n"
-	    "and token of the user, like a password reset.  Exit status: 0 done,\n"
+	    "and token of the user, like a password reset; 2fa-off turns two-\n"
+	    "factor authentication off and does the same.  Exit status: 0 done,\n"
 	    "1 failure, 2 usage or refused input, 3 no such user, 4 email "
 	    "taken.\n");
 }
@@ -363,6 +366,29 @@ user_delete(struct arena *ar, struct cli_args *a)
 	return CLI_OK;
 }
 
+/* For a user who lost the second factor, or whose session was hijacked
+ * to turn it on: no route can turn it off without a code. */
+static int
+user_2fa_off(struct arena *ar, struct cli_args *a)
+{
+	PGresult *r;
+	int rc;
+
+	if ((rc = connect_db()) != CLI_OK ||
+	    (rc = RUN(ar, STMT_user_2fa_off, &r, DB_TEXT(a->email))) != CLI_OK)
+		return rc;
+	if (PQntuples(r) != 1) {
+		fprintf(stderr, "bulwark: no user %s\n", a->email);
+		return CLI_NO_USER;
+	}
+	AUDIT("twofa_disabled", LF_S("userId", db_text(r, 0, 0)),
+	    LF_S("email", a->email), LF_S("by", "cli"));
+	printf("two-factor authentication %s for %s; every session and "
+	    "token ended\n", db_bool(r, 0, 1) ? "turned off" : "was not on",
+	    a->email);
+	return CLI_OK;
+}
+
 int
 cli_user(int argc, char **argv)
 {
@@ -370,7 +396,7 @@ cli_user(int argc, char **argv)
 		const char *name;
 		int want_email;
 	} subs[] = { { "add", 1 }, { "list", 0 }, { "set-role", 1 },
-	    { "set-password", 1 }, { "delete", 1 } };
+	    { "set-password", 1 }, { "delete", 1 }, { "2fa-off", 1 } };
 	struct cli_args a;
 	struct arena ar;
 	size_t i;
@@ -399,6 +425,8 @@ cli_user(int argc, char **argv)
 		rc = user_set_role(&ar, &a);
 	else if (strcmp(argv[1], "set-password") == 0)
 		rc = user_set_password(&ar, &a);
+	else if (strcmp(argv[1], "2fa-off") == 0)
+		rc = user_2fa_off(&ar, &a);
 	else
 		rc = user_delete(&ar, &a);
 	arena_free(&ar);

@@ -180,6 +180,22 @@ error_is($d->req(POST => '/me/2fa/disable', csrf => 1, body => { password => $pw
 	is($s->refresh($pair->{refreshToken})->{status}, 401, 'bearer: the old refresh family is revoked');
 }
 
+# --- the operator's way back in: bulwark user 2fa-off
+{
+	my ($oe, $op, $oid) = $s->new_user('tfa-off');
+	my $oc = $s->login($oe, $op);
+	my $os = $oc->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
+	$s->secret($os);
+	is($oc->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($os, time) })->{status}, 200, '2fa-off: 2FA on');
+	my $x = $s->bulwark_cmd('user', '2fa-off', '--email', $oe);
+	is($x->{exit}, 0, 'bulwark user 2fa-off: exit 0') or diag "$x->{out}$x->{err}";
+	like($x->{out}, qr/turned off for \Q$oe\E/, 'bulwark user 2fa-off: says so');
+	is($oc->req(GET => '/me')->{status}, 401, '2fa-off: every session ended');
+	is(totp_row($oid), undef, '2fa-off: the secret is gone');
+	is(login_with($oe, $op)->res->{status}, 200, '2fa-off: the password alone logs in again');
+	is($s->bulwark_cmd('user', '2fa-off', '--email', unique_email('nobody'))->{exit}, 3, 'bulwark user 2fa-off for no user: exit 3');
+}
+
 # --- wrong codes lock the account
 {
 	my $t = start_stack(workers => 1, env => { BULWARK_LOCKOUT_THRESHOLD => 3 });
