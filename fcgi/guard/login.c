@@ -3,8 +3,8 @@
  *
  * The contract's column of checks, each an early return:
  *   1. per-IP rate limit          4. one password hash, always
- *   2. per-email rate limit       5. failure: 401 (counted in step 3)
- *   3. lockout: the check reserved 6. success: lockout count cleared
+ *   2. per-email rate limit       5. failure: 401 (counted by step 3)
+ *   3. lockout: reserve the check 6. success: lockout count cleared
  * Both routes draw on one budget because the keys do not name the route.
  */
 #include <stdio.h>
