@@ -385,14 +385,18 @@ sub procs_running {
 
 sub worker_pids {
 	my ($s) = @_;
-	return procs_running($s->{bin}) if is_apache($s);
+	if (is_apache($s)) {
+		warm($s) unless $s->{warmed}++;    # a test that asks compares them
+		return procs_running($s->{bin});
+	}
 	my $m = $s->{pool}[0]{marker};
 	return sort { $a <=> $b } grep { $_ != ($s->{front_pid} // 0) } BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $m);
 }
 
 # mod_fcgid starts processes as requests come; until all $s->{workers} of
 # them run, the set of workers would change under a test that compares it.
-# Concurrent requests, released together, make it start them all.
+# Concurrent requests, released together, make it start them all: done the
+# first time a test asks for the workers after a start (warm => 0: never).
 sub warm {
 	my ($s) = @_;
 	return if defined $s->{warm} && !$s->{warm};
@@ -400,7 +404,7 @@ sub warm {
 	my $end = time + 20;
 	my @w;
 	while (1) {
-		@w = worker_pids($s);
+		@w = is_apache($s) ? procs_running($s->{bin}) : worker_pids($s);
 		last if @w >= $n || time > $end;
 		if (is_apache($s)) {
 			BulwarkTest::parallel_barrier(2 * $n, sub {
@@ -419,8 +423,12 @@ sub warm {
 sub stop {
 	my ($s) = @_;
 	my $pid = delete $s->{front_pid} or return;
+	$s->{warmed} = 0;
 	delete $s->{pool}[0]{master} if $s->{managed};
-	my @w = $s->{managed} ? worker_pids($s) : ();
+	my @w = !$s->{managed} ? () : is_apache($s) ? procs_running($s->{bin}) : worker_pids($s);
+	# Apache's own shutdown waits for mod_fcgid's processes in steps of a
+	# second: they are told first (SIGTERM, as mod_fcgid does).
+	BulwarkTest::terminate(5, @w) if is_apache($s);
 	BulwarkTest::terminate(15, $pid);
 	# What the server did not stop itself.
 	BulwarkTest::terminate(5, grep { BulwarkTest::proc_alive($_) } @w);

@@ -1153,7 +1153,7 @@ sub start_stack {
 		else                      { BulwarkFront::start($s) }
 	}
 	$s->wait_ready unless defined $o{wait} && !$o{wait};
-	BulwarkFront::warm($s) if $s->{managed} && !(defined $o{wait} && !$o{wait});
+	BulwarkFront::warm($s) if $s->{managed} && !BulwarkFront::is_apache($s) && !(defined $o{wait} && !$o{wait});
 	return $s;
 }
 
@@ -1632,7 +1632,7 @@ sub restart_workers {
 	}
 	return if defined $o{wait} && !$o{wait};
 	$s->wait_ready;
-	BulwarkFront::warm($s) if $s->{managed};
+	BulwarkFront::warm($s) if $s->{managed} && !BulwarkFront::is_apache($s);
 }
 
 sub stop {
