@@ -17,6 +17,12 @@ package BulwarkTest;
 #   $c->req(POST => '/logout', csrf => 1);      # sends the jar and X-CSRF-Token
 #   $s->stop;                                   # also at END
 #
+# Fronts: start_stack(front => ...) or BULWARK_FRONT puts another web server
+# in front (lighttpd bin-path, Apache + mod_fcgid at / or /auth, shared
+# hosting, nginx), each from its shipped deploy/ file (BulwarkFront.pm);
+# $s->req prefixes the mount (/auth), local_addr => '127.0.0.2' picks the
+# client's address. tests/run.sh runs a set of files through each front.
+#
 # Tokens (API.md "Tokens"): $s->req(GET => '/token/me', bearer => $access)
 # sends Authorization: Bearer; $s->token_pair($email, $pw) logs in through
 # /token/login; jwt_decode / jwt_make / jwt_sig_ok take tokens apart and forge
