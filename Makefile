@@ -63,7 +63,8 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
             libjson-c-dev libcrypt-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
-            perl curl procps man-db groff-base oathtool
+            perl curl procps man-db groff-base oathtool \
+            apache2 libapache2-mod-fcgid nginx openssl systemd
 DEB_BENCH = wrk
 # The browser test (58_browser.t) and the OpenAPI check (96_openapi.t).
 DEB_TEST  = chromium chromium-driver python3-selenium python3-jsonschema
@@ -212,9 +213,12 @@ bench: deps
 # in.  install-files copies what is built without building it.
 SHAREDIR ?= $(PREFIX)/share
 MANDIR   ?= $(SHAREDIR)/man
-DEPLOY_EXAMPLES = deploy/lighttpd.conf deploy/nginx.conf \
-                  deploy/apache-fcgid.conf deploy/bulwark.service \
+DEPLOY_EXAMPLES = deploy/lighttpd.conf deploy/lighttpd-binpath.conf \
+                  deploy/nginx.conf deploy/apache-fcgid.conf \
+                  deploy/bulwark.service deploy/bulwark.socket \
                   deploy/bulwark.conf.example
+SHARED_HOSTING  = deploy/shared-hosting/.htaccess \
+                  deploy/shared-hosting/bulwark.conf.example
 
 install: all
 	$(MAKE) install-files
@@ -225,6 +229,10 @@ install-files:
 	install -m 0755 $(BUILD)/bulwark $(DESTDIR)$(PREFIX)/bin/bulwark
 	install -m 0644 docs/bulwark.8 $(DESTDIR)$(MANDIR)/man8/bulwark.8
 	install -m 0644 $(DEPLOY_EXAMPLES) $(DESTDIR)$(SHAREDIR)/bulwark/deploy/
+	install -d $(DESTDIR)$(SHAREDIR)/bulwark/deploy/shared-hosting
+	install -m 0644 $(SHARED_HOSTING) $(DESTDIR)$(SHAREDIR)/bulwark/deploy/shared-hosting/
+	install -m 0755 deploy/shared-hosting/bulwark.fcgi \
+	    $(DESTDIR)$(SHAREDIR)/bulwark/deploy/shared-hosting/
 
 clean:
 	rm -rf build

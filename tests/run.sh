@@ -10,6 +10,13 @@
 #   UNIT_TESTS         space-separated unit-test executables printing TAP
 #   PGBIN              PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
 #   BULWARK_TEST_KEEP  1: keep the temporary directory (logs, cluster) for a look
+#   BULWARK_FRONTS     web servers to run FRONT_FILES through again, after
+#                      the whole suite through lighttpd (BulwarkTest.pm's
+#                      BULWARK_FRONT); default: all of them when no file is
+#                      named, none when files are named
+#   BULWARK_FRONT_FILES  the files run through each of BULWARK_FRONTS
+#                      (default: every route, headers, bad bodies, limits,
+#                      bearer tokens, reset and change of password)
 #
 # Works as root (PostgreSQL then runs as the `postgres` user) and as a normal
 # user. Everything lives in one mktemp directory removed by the EXIT trap.
@@ -36,7 +43,7 @@ die() {
 
 [ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
 pgc_require pg_dump || exit 2
-for t in lighttpd spawn-fcgi prove perl; do
+for t in lighttpd spawn-fcgi prove perl apache2 nginx openssl systemd-analyze; do
 	command -v "$t" >/dev/null || die "missing $t"
 done
 
@@ -100,8 +107,17 @@ pgc_prepare_dir || die "cannot prepare $PGC_DIR"
 pgc_initdb --no-sync || die "initdb failed"
 # The settings live in the cluster's configuration, so pg_start in the tests
 # is a plain `pg_ctl start`.
+# A second socket, for the workers that Apache starts as www-data: in a
+# directory only postgres and the group www-data can enter (the first stays
+# mode 700).
+webpg=$dir/pgweb
+mkdir -m 750 "$webpg"
+if [ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1; then
+	chown postgres:www-data "$webpg"
+fi
 pgc_configure "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
-	"max_connections = 100" "log_min_messages = warning" ||
+	"max_connections = 150" "log_min_messages = warning" \
+	"unix_socket_directories = '$PGC_DIR,$webpg'" ||
 	die "cannot write the PostgreSQL settings"
 pgc_start || die "PostgreSQL did not start (see $PGC_LOG)"
 
@@ -111,6 +127,7 @@ pgc_create_db || die "could not create role and database"
 export PGHOST=$PGC_DIR PGPORT=$PGC_PORT
 DATABASE_URL=$(pgc_database_url)
 export DATABASE_URL
+export BULWARK_TEST_WEB_DATABASE_URL="postgresql:///bulwark?host=$webpg&port=$PGC_PORT&user=bulwark"
 export BULWARK_BIN
 export BULWARK_TEST_DIR=$dir
 export BULWARK_TEST_PGHOST=$PGC_DIR
@@ -125,7 +142,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$dir/ubsan:print
 
 sanitizer_reports() {
 	local f found=0
-	for f in "$dir"/asan.* "$dir"/ubsan.*; do
+	for f in "$dir"/asan.* "$dir"/ubsan.* "$dir"/www-san/asan.* "$dir"/www-san/ubsan.*; do
 		[ -e "$f" ] || continue
 		found=1
 		say "sanitizer report $f:"
@@ -185,10 +202,29 @@ fi
 
 if [ $# -gt 0 ]; then
 	integration=("$@")
+	fronts=${BULWARK_FRONTS:-}
 else
 	integration=(tests/integration/*.t)
+	# nginx with fastcgi_keep_conn on (deploy/nginx.conf as shipped) needs
+	# workers that serve kept connections (issue #11): BULWARK_FRONTS=nginx
+	# until then.
+	fronts=${BULWARK_FRONTS-lighttpd-binpath apache apache-auth shared-hosting nginx-nokeep}
 fi
 prove -I tests/lib --timer "${integration[@]}" || fail=1
+
+# The same routes through every other way Bulwark is mounted (each with the
+# file shipped in deploy/; tests/lib/BulwarkFront.pm).
+# shellcheck disable=SC2206 # word splitting wanted
+front_files=(${BULWARK_FRONT_FILES:-tests/integration/0[1-8]_*.t tests/integration/50_rate_limits.t
+	tests/integration/53_forwarded_for.t tests/integration/60_tokens.t
+	tests/integration/70_password_reset.t tests/integration/76_password_change.t})
+for front in $fronts; do
+	say "through $front: ${front_files[*]##*/}"
+	BULWARK_FRONT=$front prove -I tests/lib --timer "${front_files[@]}" || {
+		say "FAILED through $front"
+		fail=1
+	}
+done
 
 if sanitizer_reports; then
 	say "sanitizer reports found"

@@ -26,6 +26,13 @@ int fd_is_listener(int fd);
 /* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */
 int listen_open(const char *spec, char *err, size_t errlen);
 int pool_run(const char *spec, int workers);
+/* The pool on the open listening socket fd; own_path: label is the socket
+ * file, removed at the end. */
+int pool_serve(int fd, const char *label, int own_path, int workers);
+/* systemd socket activation: fd 3 when LISTEN_PID/LISTEN_FDS hand us one
+ * socket, -2 when they hand us none, -1 with err when they are wrong. */
+#define LISTEN_FDS_START 3
+int listen_inherited(char *err, size_t errlen);
 
 /* ---- cli.c -------------------------------------------------------------- */
 

@@ -42,12 +42,15 @@ serve_usage(FILE *f)
 	fprintf(f,
 	    "usage: bulwark serve\n"
 	    "       bulwark serve --listen ADDR --workers N\n"
+	    "       bulwark serve --workers N     (systemd socket activation)\n"
 	    "\n"
 	    "Without --listen, runs one FastCGI worker on the listening socket\n"
-	    "it was started with (mod_fcgid, lighttpd bin-path, spawn-fcgi).\n"
-	    "With --listen (a socket path, made mode 0660, or HOST:PORT), runs\n"
-	    "its own pool of N workers (default 4): respawns a worker that\n"
-	    "dies, stops on SIGTERM or SIGINT, reloads on SIGHUP.\n");
+	    "it was started with on fd 0 (mod_fcgid, lighttpd bin-path,\n"
+	    "spawn-fcgi).  With --listen (a socket path, made mode 0660, or\n"
+	    "HOST:PORT), runs its own pool of N workers (default 4): respawns\n"
+	    "a worker that dies, stops on SIGTERM or SIGINT, reloads on\n"
+	    "SIGHUP.  Started by systemd with one socket (LISTEN_FDS=1 and\n"
+	    "LISTEN_PID, the socket on fd 3), runs that pool on it.\n");
 }
 
 /* A BULWARK_* key of the environment that the program does not read is
@@ -125,9 +128,9 @@ static int
 cmd_serve(int argc, char **argv)
 {
 	const char *listen = NULL;
-	char *end;
+	char *end, err[512];
 	long workers = 4;
-	int i;
+	int i, fd;
 
 	for (i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
@@ -149,6 +152,18 @@ cmd_serve(int argc, char **argv)
 	}
 	if (load(1) < 0)
 		return 1;
+	if ((fd = listen_inherited(err, sizeof err)) == -1) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		log_msg("error", "refusing to start: %s", err);
+		return 1;
+	}
+	if (fd >= 0 && listen != NULL) {
+		fprintf(stderr, "bulwark: --listen %s and a socket from systemd "
+		    "(LISTEN_FDS): give one of them\n", listen);
+		return 2;
+	}
+	if (fd >= 0)
+		return pool_serve(fd, "systemd socket (fd 3)", 0, (int)workers);
 	if (listen != NULL)
 		return pool_run(listen, (int)workers);
 	if (!fd_is_listener(0)) {

@@ -334,24 +334,77 @@ stop_all(void)
 	}
 }
 
+/* Socket activation (sd_listen_fds(3) without libsystemd): the socket is
+ * fd 3 when LISTEN_PID is our pid and LISTEN_FDS is 1.  The variables are
+ * removed, so that nothing started later takes the socket for its own. */
+int
+listen_inherited(char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end;
+	long n;
+
+	if (pid == NULL || fds == NULL)
+		return -2;
+	errno = 0;
+	n = strtol(pid, &end, 10);
+	if (errno != 0 || *end != '\0' || end == pid || n != (long)getpid())
+		return -2; /* meant for another process */
+	n = strtol(fds, &end, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (*end != '\0' || end == fds || n != 1) {
+		snprintf(err, errlen, "socket activation passed LISTEN_FDS=%s; "
+		    "bulwark serves exactly one socket (one ListenStream=)",
+		    fds);
+		return -1;
+	}
+	if (!fd_is_listener(LISTEN_FDS_START)) {
+		snprintf(err, errlen, "socket activation: fd %d is not a "
+		    "listening stream socket", LISTEN_FDS_START);
+		return -1;
+	}
+	if (fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socket activation: fd %d: %s",
+		    LISTEN_FDS_START, strerror(errno));
+		return -1;
+	}
+	return LISTEN_FDS_START;
+}
+
 int
 pool_run(const char *spec, int workers)
+{
+	char err[512];
+	int fd;
+
+	if (workers < 1 || workers > MAX_WORKERS) /* before binding */
+		return pool_serve(-1, spec, 0, workers);
+	if ((fd = listen_open(spec, err, sizeof err)) < 0) {
+		fprintf(stderr, "bulwark: %s\n", err);
+		return 1;
+	}
+	return pool_serve(fd, spec, spec[0] == '/' || spec[0] == '.', workers);
+}
+
+/* The pool on a socket that is open already: its own (own_path: a socket
+ * file it removes when it stops) or one it was given (systemd's, which
+ * stays: systemd owns the file and keeps listening on it). */
+int
+pool_serve(int fd, const char *label, int own_path, int workers)
 {
 	struct sigaction sa;
 	struct pollfd pfd[2];
 	unsigned char sigs[64];
 	char err[512];
 	ssize_t n, k;
-	int fd, i, stop = 0, reload = 0, wait_ms = 1000;
+	int i, stop = 0, reload = 0, wait_ms = 1000;
 
 	if (workers < 1 || workers > MAX_WORKERS) {
 		fprintf(stderr, "bulwark: --workers must be 1..%d\n",
 		    MAX_WORKERS);
 		return 2;
-	}
-	if ((fd = listen_open(spec, err, sizeof err)) < 0) {
-		fprintf(stderr, "bulwark: %s\n", err);
-		return 1;
 	}
 	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -373,7 +426,7 @@ pool_run(const char *spec, int workers)
 	for (i = 0; i < nslots; i++)
 		spawn(fd, i);
 	log_event("info", "pool_started", LF_I("pid", getpid()),
-	    LF_S("listen", spec), LF_I("workers", workers));
+	    LF_S("listen", label), LF_I("workers", workers));
 
 	while (!stop) {
 		pfd[0].fd = sigpipe_fd[0];
@@ -413,8 +466,8 @@ pool_run(const char *spec, int workers)
 	log_event("info", "pool_stopping", LF_I("pid", getpid()));
 	stop_all();
 	close(fd);
-	if (spec[0] == '/' || spec[0] == '.')
-		unlink(spec);
+	if (own_path)
+		unlink(label);
 	log_event("info", "pool_stopped", LF_I("pid", getpid()));
 	return 0;
 }

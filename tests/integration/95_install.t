@@ -31,6 +31,11 @@ my %want = (
 	'usr/share/bulwark/deploy/apache-fcgid.conf' => 0644,
 	'usr/share/bulwark/deploy/bulwark.service'   => 0644,
 	'usr/share/bulwark/deploy/bulwark.conf.example' => 0644,
+	'usr/share/bulwark/deploy/lighttpd-binpath.conf' => 0644,
+	'usr/share/bulwark/deploy/bulwark.socket'   => 0644,
+	'usr/share/bulwark/deploy/shared-hosting/.htaccess' => 0644,
+	'usr/share/bulwark/deploy/shared-hosting/bulwark.conf.example' => 0644,
+	'usr/share/bulwark/deploy/shared-hosting/bulwark.fcgi' => 0755,
 );
 my @found;
 File::Find::find({ no_chdir => 1, wanted => sub { push @found, substr($_, length($stage) + 1) if -f $_ } }, $stage);

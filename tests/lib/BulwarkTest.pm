@@ -17,6 +17,12 @@ package BulwarkTest;
 #   $c->req(POST => '/logout', csrf => 1);      # sends the jar and X-CSRF-Token
 #   $s->stop;                                   # also at END
 #
+# Fronts: start_stack(front => ...) or BULWARK_FRONT puts another web server
+# in front (lighttpd bin-path, Apache + mod_fcgid at / or /auth, shared
+# hosting, nginx), each from its shipped deploy/ file (BulwarkFront.pm);
+# $s->req prefixes the mount (/auth), local_addr => '127.0.0.2' picks the
+# client's address. tests/run.sh runs a set of files through each front.
+#
 # Tokens (API.md "Tokens"): $s->req(GET => '/token/me', bearer => $access)
 # sends Authorization: Bearer; $s->token_pair($email, $pw) logs in through
 # /token/login; jwt_decode / jwt_make / jwt_sig_ok take tokens apart and forge
@@ -59,6 +65,7 @@ use Time::HiRes qw(time sleep);
 use Time::Local qw(timegm);
 use Digest::SHA qw(sha256_hex hmac_sha256);
 use MIME::Base64 ();
+use BulwarkFront ();
 
 our @EXPORT = qw(
   start_stack req signup login
@@ -307,6 +314,16 @@ sub run_cmd {
 	return \%r;
 }
 
+# In a child about to exec: the socket $fh as fd 3, kept across exec (a
+# dup2 onto itself would keep Perl's close-on-exec flag, so go through a
+# copy).
+sub fd3 {
+	my ($fh) = @_;
+	my $tmp = POSIX::dup(fileno $fh) // _exit(126);
+	POSIX::dup2($tmp, 3) // _exit(126);
+	POSIX::close($tmp) if $tmp != 3;
+}
+
 sub free_port {
 	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
 	  or die "free_port: $!";
@@ -524,14 +541,16 @@ sub dechunk {
 #        body => $bytes, chunked => 1, timeout => 15 (a Host header among
 #        headers replaces the default Host: 127.0.0.1:<port>),
 #        before_last_byte => $code (called once all but the last byte of the
-#        request is written; see parallel_barrier))
+#        request is written; see parallel_barrier),
+#        local_addr => '127.0.0.2' (the client's address: any of 127/8))
 sub http {
 	my (%a) = @_;
 	local $SIG{PIPE} = 'IGNORE';
 	my $t0 = time;
 	my $deadline = $t0 + ($a{timeout} // 15);
 	my %res = (status => 0, headers => {}, header_list => [], body => '', json => undef, cookies => {}, set_cookie => []);
-	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $a{port}, Proto => 'tcp', Timeout => 5);
+	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $a{port}, Proto => 'tcp', Timeout => 5,
+		($a{local_addr} ? (LocalAddr => $a{local_addr}) : ()));
 	if (!$sock) {
 		$res{error} = "connect: $!";
 		return \%res;
@@ -1077,15 +1096,39 @@ package BulwarkTest;
 # ---------------------------------------------------------------------------
 # stacks
 
+# The web server in front (API.md's routes through each way Bulwark is
+# mounted), from start_stack's front => or else BULWARK_FRONT:
+#   lighttpd          (default) lighttpd in front of an external pool
+#                     (spawn-fcgi or `bulwark serve`); deploy/lighttpd.conf
+#                     for one pool on a Unix socket
+#   lighttpd-binpath  lighttpd starts the workers (deploy/lighttpd-binpath.conf)
+#   apache            Apache 2.4 + mod_fcgid at the root (deploy/apache-fcgid.conf)
+#   apache-auth       the same under /auth: every request path gets the prefix
+#   shared-hosting    Apache, AllowOverride All on a user directory, no
+#                     FcgidInitialEnv: deploy/shared-hosting/ under /~alice/api
+#   nginx             nginx (deploy/nginx.conf, fastcgi_keep_conn on, an
+#                     upstream keepalive pool) in front of `bulwark serve`
+#   nginx-nokeep      the same with fastcgi_keep_conn off
+# Each starts with the shipped file, filled in for this stack's ports and
+# paths (tests/lib/BulwarkFront.pm). Where the web server starts the workers
+# (lighttpd-binpath, apache*, shared-hosting) they read their configuration
+# from <stack dir>/bulwark.conf (BULWARK_CONFIG), written from the stack's
+# environment, and pools => N is one pool of N x workers processes.
+our @FRONTS = qw(lighttpd lighttpd-binpath apache apache-auth shared-hosting nginx nginx-nokeep);
+
 sub start_stack {
 	my (%o) = @_;
+	my $front = $o{front} // $ENV{BULWARK_FRONT} // 'lighttpd';
+	die "unknown front '$front' (one of @FRONTS)\n" unless grep { $_ eq $front } @FRONTS;
 	my $s = bless {
 		workers => 4,
 		pools   => 1,
-		mode    => 'spawn-fcgi',    # or 'serve' (bulwark's own pool)
+		mode    => 'spawn-fcgi',    # or 'serve' (bulwark's own pool), 'socket-activation' (start_pool)
 		listen  => 'unix',          # serve mode: 'unix' or 'tcp'
 		env     => {},
 		%o,
+		front   => $front,
+		prefix  => '',
 		owner   => $$,
 		secrets => {},
 	}, 'BulwarkTest::Stack';
@@ -1096,6 +1139,7 @@ sub start_stack {
 	$s->{log} = "$dir/bulwark.log";
 	push @STACKS, $s;
 	$CURRENT = $s;
+	BulwarkFront::prepare($s) if $front ne 'lighttpd';
 	for my $i (1 .. $s->{pools}) {
 		my $p = { n => $i, marker => "$dir/pool$i" };
 		if ($s->{mode} eq 'serve' && $s->{listen} eq 'tcp') {
@@ -1109,9 +1153,16 @@ sub start_stack {
 		push @{ $s->{pool} }, $p;
 	}
 	$s->{port} = free_port();
-	$s->start_pool($_) for @{ $s->{pool} };
-	$s->start_lighttpd;
+	if ($s->{managed}) {
+		BulwarkFront::start($s);
+	}
+	else {
+		$s->start_pool($_) for @{ $s->{pool} };
+		if ($front eq 'lighttpd') { $s->start_lighttpd }
+		else                      { BulwarkFront::start($s) }
+	}
 	$s->wait_ready unless defined $o{wait} && !$o{wait};
+	BulwarkFront::warm($s) if $s->{managed} && !BulwarkFront::is_apache($s) && !(defined $o{wait} && !$o{wait});
 	return $s;
 }
 
@@ -1176,7 +1227,10 @@ package BulwarkTest::Stack;
 use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 
-sub url  { "http://127.0.0.1:$_[0]{port}" }
+# The API's base URL (with the front's prefix: /auth, /~alice/api).
+sub url  { "http://127.0.0.1:$_[0]{port}$_[0]{prefix}" }
+sub front  { $_[0]{front} }
+sub prefix { $_[0]{prefix} }
 sub port { $_[0]{port} }
 sub dir  { $_[0]{dir} }
 sub log_file { $_[0]{log} }
@@ -1195,7 +1249,9 @@ sub client { BulwarkTest::Client->new($_[0]) }
 #                          undef: no Content-Type header),
 #     headers => {name => value}, cookies => {name => value}, chunked => 1,
 #     bearer => $token (Authorization: Bearer $token),
-#     timeout => $s, before_last_byte => $code (see parallel_barrier))
+#     timeout => $s, before_last_byte => $code (see parallel_barrier),
+#     local_addr => $ip (connect from that loopback address))
+# The path is the route: the front's prefix (/auth ...) is put before it.
 # Tokens in a JSON answer (accessToken, refreshToken) are recorded as secrets.
 sub req {
 	my ($s, $method, $path, %o) = @_;
@@ -1212,7 +1268,8 @@ sub req {
 	my $r = BulwarkTest::http(
 		port    => $s->{port},
 		method  => $method,
-		path    => $path,
+		path    => $s->{prefix} . $path,
+		local_addr => $o{local_addr},
 		headers => \@h,
 		body    => $body,
 		chunked => $o{chunked},
@@ -1399,8 +1456,18 @@ sub record_pids {
 sub start_pool {
 	my ($s, $p) = @_;
 	my $bin = BulwarkTest::bulwark_bin();
-	unlink $p->{sock} if $p->{sock};
-	if ($s->{mode} eq 'serve') {
+	unlink $p->{sock} if $p->{sock} && !$p->{activation};
+	# mode 'socket-activation': `bulwark serve --workers N` started as
+	# systemd starts it (bulwark.socket): the socket is bound here, stays
+	# open here across restarts, and is the pool's fd 3 with LISTEN_FDS=1
+	# and LISTEN_PID its pid.
+	if ($s->{mode} eq 'socket-activation' && !$p->{activation}) {
+		require IO::Socket::UNIX;
+		$p->{activation} = IO::Socket::UNIX->new(Local => $p->{sock}, Listen => 1024, Type => Socket::SOCK_STREAM())
+		  or die "bind $p->{sock}: $!";
+		chmod 0660, $p->{sock};
+	}
+	if ($s->{mode} eq 'serve' || $s->{mode} eq 'socket-activation') {
 		my $env = $s->worker_env($p);
 		my $out = "$s->{dir}/serve$p->{n}.out";
 		my $pid = fork // die "fork: $!";
@@ -1410,15 +1477,22 @@ sub start_pool {
 			open(STDIN, '<', '/dev/null');
 			open(STDOUT, '>>', $out);
 			open(STDERR, '>>', $out);
+			if ($p->{activation}) {
+				BulwarkTest::fd3($p->{activation});
+				@ENV{qw(LISTEN_FDS LISTEN_PID)} = (1, $$);
+				exec({ $bin } $bin, "serve", "--workers", $s->{workers}) or _exit(127);
+			}
 			exec({ $bin } $bin, "serve", "--listen", $p->{listen}, "--workers", $s->{workers}) or _exit(127);
 		}
 		$p->{master} = $pid;
 		$s->record_pids($pid);
-		my $up = BulwarkTest::wait_until(sub {
+		my $up = $p->{activation} ? BulwarkTest::wait_until(sub { waitpid($pid, WNOHANG) != $pid && grep { $_ != $pid } $s->worker_pids }, 15)
+		  : BulwarkTest::wait_until(sub {
 			return 0 if waitpid($pid, WNOHANG) == $pid;
 			return $p->{sock} ? -S $p->{sock} : IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p->{tcp}, Proto => 'tcp');
 		}, 15);
 		die "bulwark serve --listen $p->{listen} did not come up:\n" . $s->tail($out) . $s->tail($s->{log}) unless $up;
+		BulwarkFront::pool_started($s, $p);
 		return;
 	}
 	my $pidfile = "$p->{marker}.pid";
@@ -1441,6 +1515,7 @@ sub start_pool {
 # marker, so a respawned worker is found too. Pool masters are not workers.
 sub worker_pids {
 	my ($s, $n) = @_;
+	return BulwarkFront::worker_pids($s) if $s->{managed};
 	my @pools = defined $n ? ($s->{pool}[ $n - 1 ]) : @{ $s->{pool} };
 	my @r;
 	for my $p (@pools) {
@@ -1460,7 +1535,7 @@ sub stop_pool {
 	my @w = BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $p->{marker});
 	push @w, @{ $p->{pids} || [] };
 	BulwarkTest::terminate(5, @w);
-	unlink $p->{sock} if $p->{sock};
+	unlink $p->{sock} if $p->{sock} && !$p->{activation};    # systemd's socket stays
 }
 
 sub start_lighttpd {
@@ -1468,25 +1543,39 @@ sub start_lighttpd {
 	my $conf = "$s->{dir}/lighttpd.conf";
 	my $err  = "$s->{dir}/lighttpd.error.log";
 	for my $attempt (1 .. 5) {
-		my @hosts;
-		for my $p (@{ $s->{pool} }) {
-			my $where = $p->{sock} ? qq("socket" => "$p->{sock}") : qq("host" => "127.0.0.1", "port" => $p->{tcp});
-			push @hosts, qq(    "pool$p->{n}" => ( $where, "check-local" => "disable", "fix-root-scriptname" => "enable" ));
+		my $fastcgi;
+		my @pools = @{ $s->{pool} };
+		if (@pools == 1 && $pools[0]{sock}) {
+			# One pool on a Unix socket: the shipped deploy/lighttpd.conf.
+			BulwarkFront::spew("$s->{dir}/lighttpd-bulwark.conf",
+				BulwarkFront::fill('lighttpd.conf', '/run/bulwark/bulwark.sock' => $pools[0]{sock}));
+			$fastcgi = qq(include "$s->{dir}/lighttpd-bulwark.conf"\n);
 		}
-		open(my $fh, '>', $conf) or die "$conf: $!";
-		print $fh <<"EOF";
+		else {
+			# Two pools, or TCP: what deploy/lighttpd.conf does, for each.
+			my @hosts;
+			for my $p (@pools) {
+				my $where = $p->{sock} ? qq("socket" => "$p->{sock}") : qq("host" => "127.0.0.1", "port" => $p->{tcp});
+				push @hosts, qq(    "pool$p->{n}" => ( $where, "check-local" => "disable", "fix-root-scriptname" => "enable" ));
+			}
+			$fastcgi = <<"EOF";
 server.modules = ( "mod_fastcgi" )
-server.document-root = "$s->{dir}/docroot"
-server.upload-dirs = ( "$s->{dir}/upload" )
-server.bind = "127.0.0.1"
-server.port = $s->{port}
-server.errorlog = "$err"
 # KB: large enough that Bulwark, not lighttpd, answers 413 above 64 KiB.
 server.max-request-size = 1024
 fastcgi.balance = "round-robin"
 fastcgi.server = ( "/" => (
 @{[ join(",\n", @hosts) ]}
 ) )
+EOF
+		}
+		open(my $fh, '>', $conf) or die "$conf: $!";
+		print $fh <<"EOF";
+server.document-root = "$s->{dir}/docroot"
+server.upload-dirs = ( "$s->{dir}/upload" )
+server.bind = "127.0.0.1"
+server.port = $s->{port}
+server.errorlog = "$err"
+$fastcgi
 EOF
 		close $fh;
 		my $pid = fork // die "fork: $!";
@@ -1533,7 +1622,7 @@ sub wait_ready {
 	return 1 if $ok;
 	die "stack in $s->{dir} not ready: GET /health -> $last->{status} "
 	  . substr($last->{body} // '', 0, 200) . "\n"
-	  . $s->tail("$s->{dir}/lighttpd.error.log") . $s->tail($s->{log})
+	  . $s->tail("$s->{dir}/lighttpd.error.log") . $s->tail($s->{log}) . BulwarkFront::diag_tail($s)
 	  . join('', map { $s->tail("$s->{dir}/serve$_->{n}.out") } grep { $s->{mode} eq 'serve' } @{ $s->{pool} });
 }
 
@@ -1542,9 +1631,17 @@ sub wait_ready {
 sub restart_workers {
 	my ($s, %o) = @_;
 	$s->{env} = { %{ $s->{env} }, %{ $o{env} || {} } } if $o{env};
-	$s->stop_pool($_) for @{ $s->{pool} };
-	$s->start_pool($_) for @{ $s->{pool} };
-	$s->wait_ready unless defined $o{wait} && !$o{wait};
+	if ($s->{managed}) {    # the web server starts the workers: restart it
+		BulwarkFront::stop($s);
+		BulwarkFront::start($s);
+	}
+	else {
+		$s->stop_pool($_) for @{ $s->{pool} };
+		$s->start_pool($_) for @{ $s->{pool} };
+	}
+	return if defined $o{wait} && !$o{wait};
+	$s->wait_ready;
+	BulwarkFront::warm($s) if $s->{managed} && !BulwarkFront::is_apache($s);
 }
 
 sub stop {
@@ -1552,6 +1649,7 @@ sub stop {
 	return if $s->{stopped} || $$ != $s->{owner};
 	$s->{stopped} = 1;
 	BulwarkTest::terminate(5, delete $s->{lighttpd}) if $s->{lighttpd};
+	BulwarkFront::stop($s) if $s->{front} ne 'lighttpd';
 	$s->stop_pool($_) for @{ $s->{pool} || [] };
 }
 
