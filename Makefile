@@ -4,7 +4,7 @@
 #   make test          install what is missing, build, run every test, tear down
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
-#   make bench         wrk through lighttpd (see README for the figures)
+#   make bench         wrk through lighttpd; FRONT=nginx, PEER=node (docs/PERFORMANCE.md)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -56,7 +56,7 @@ DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
             libjson-c-dev libcrypt-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base
-DEB_BENCH = wrk
+DEB_BENCH = wrk nginx
 
 .PHONY: all deps test unit run bench clean install install-files check-layers
 
