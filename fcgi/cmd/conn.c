@@ -42,13 +42,16 @@ bad(struct fc_result *r, const char *why)
 	return FC_BAD;
 }
 
-/* Walks the name-value pairs of p[0..n).  0 when every pair lies inside
- * p; with partial set, a pair cut off at the end is fine as long as what
- * it claims could still fit in FC_PARAMS_MAX.  -1 otherwise. */
+/* Walks the name-value pairs of p[*from..n), and moves *from past the
+ * last whole one (so that the next call goes on from there).  0 when every
+ * pair lies inside p; with partial set, a pair cut off at the end is fine
+ * as long as what it claims could still fit in FC_PARAMS_MAX.  -1
+ * otherwise. */
 static int
-pairs_ok(const unsigned char *p, size_t n, int partial, int *count)
+pairs_ok(const unsigned char *p, size_t n, int partial, size_t *from,
+    int *count)
 {
-	size_t i = 0, len[2];
+	size_t i = *from, len[2];
 	int k;
 
 	*count = 0;
@@ -71,6 +74,7 @@ pairs_ok(const unsigned char *p, size_t n, int partial, int *count)
 		if (len[0] + len[1] > n - i)
 			return partial ? 0 : -1;
 		i += len[0] + len[1];
+		*from = i;
 		(*count)++;
 	}
 	return 0;
@@ -80,7 +84,7 @@ int
 fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 {
 	const unsigned char *c;
-	size_t off = 0, plen = 0, clen, rlen;
+	size_t off = 0, plen = 0, pdone = 0, from, clen, rlen;
 	int type, id, reqid = -1, nrec = 0, count, phase = 0;
 
 	memset(r, 0, sizeof *r);
@@ -108,7 +112,8 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 		if (id == 0) {
 			if (type != FCGI_GET_VALUES)
 				return bad(r, "management record");
-			if (pairs_ok(c, clen, 0, &count) < 0 ||
+			from = 0;
+			if (pairs_ok(c, clen, 0, &from, &count) < 0 ||
 			    count > GET_VALUES_MAX)
 				return bad(r, "bad FCGI_GET_VALUES");
 		} else if (phase == 0) {
@@ -128,7 +133,7 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 				return bad(r, "parameters too large");
 			memcpy(params + plen, c, clen);
 			plen += clen;
-			if (pairs_ok(params, plen, clen > 0, &count) < 0)
+			if (pairs_ok(params, plen, clen > 0, &pdone, &count) < 0)
 				return bad(r, "bad parameter length");
 			if (clen == 0)
 				phase = 2;

@@ -88,6 +88,8 @@ struct conn {
 };
 
 static volatile sig_atomic_t stopping;
+static int conn_hw;  /* conns[conn_hw..] are all free */
+static int nidle;    /* conns in C_IDLE */
 static long long last_mail_check; /* clock_ms of the last mail_deliver */
 static struct conn conns[CONN_MAX];
 static int epfd = -1, lfd = -1, listener_paused;
@@ -111,6 +113,20 @@ fd_is_listener(int fd)
 
 	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 &&
 	    v != 0;
+}
+
+/* Every change of state goes through here, so the counts stay right. */
+static void
+set_state(struct conn *c, enum cstate st)
+{
+	int i = (int)(c - conns);
+
+	nidle += (st == C_IDLE) - (c->state == C_IDLE);
+	c->state = st;
+	if (st != C_FREE && i >= conn_hw)
+		conn_hw = i + 1;
+	while (conn_hw > 0 && conns[conn_hw - 1].state == C_FREE)
+		conn_hw--;
 }
 
 static void
@@ -137,7 +153,7 @@ conn_close(struct conn *c)
 		close(c->fd);
 	}
 	c->fd = -1;
-	c->state = C_FREE;
+	set_state(c, C_FREE);
 }
 
 /* The held connection to give up for a new one: the least recently used
@@ -148,7 +164,7 @@ conn_victim(int idle_only)
 	struct conn *v = NULL;
 	int i;
 
-	for (i = 0; i < CONN_MAX; i++) {
+	for (i = 0; i < conn_hw; i++) {
 		if (conns[i].state == C_IDLE) {
 			if (v == NULL || v->state != C_IDLE ||
 			    conns[i].used < v->used)
@@ -264,7 +280,7 @@ accept_one(void)
 	c->fr.keepConnection = 1;
 	c->fr.detached = 1;
 	c->fd = fd;
-	c->state = C_NEW;
+	set_state(c, C_NEW);
 	c->edge = 0;
 	c->need = 0;
 	c->deadline = clock_ms() + cfg.read_timeout * 1000;
@@ -275,7 +291,7 @@ accept_one(void)
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		log_msg("warning", "epoll_ctl: %s", strerror(errno));
 		close(fd);
-		c->state = C_FREE;
+		set_state(c, C_FREE);
 		return 0;
 	}
 	/* The web server has usually sent the request with the connect. */
@@ -319,9 +335,9 @@ handle(struct conn *c, struct arena *a, int whole)
 	if (fr->ipcFd < 0) {
 		/* libfcgi met an error and closed it (epoll forgets it). */
 		c->fd = -1;
-		c->state = C_FREE;
+		set_state(c, C_FREE);
 	} else if (keep) {
-		c->state = C_IDLE;
+		set_state(c, C_IDLE);
 		c->deadline = 0;
 		c->need = 0;
 		c->used = clock_ms();
@@ -332,7 +348,7 @@ handle(struct conn *c, struct arena *a, int whole)
 		/* Unread bytes at close() could reset the connection before
 		 * the web server reads the answer: read them out first. */
 		(void)shutdown(c->fd, SHUT_WR);
-		c->state = C_LINGER;
+		set_state(c, C_LINGER);
 		c->deadline = clock_ms() + LINGER_MS;
 		conn_watch(c, 0);
 	}
@@ -381,7 +397,7 @@ conn_check(struct conn *c)
 		if (c->state == C_IDLE)
 			c->deadline = clock_ms() + cfg.read_timeout * 1000;
 		if (c->state != C_NEW)
-			c->state = C_PARTIAL;
+			set_state(c, C_PARTIAL);
 		c->need = r.need;
 		conn_watch(c, 1);
 		return 0;
@@ -393,7 +409,7 @@ conn_check(struct conn *c)
 		log_event("warning", "fastcgi_refused",
 		    LF_S("reason", "libfcgi refused the request"));
 		c->fd = -1;
-		c->state = C_FREE;
+		set_state(c, C_FREE);
 		return 0;
 	}
 	handle(c, &arena, rc == FC_READY);
@@ -409,7 +425,7 @@ expire(void)
 	long long now = clock_ms(), next = -1;
 	int i;
 
-	for (i = 0; i < CONN_MAX; i++) {
+	for (i = 0; i < conn_hw; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->state == C_FREE || c->deadline == 0)
@@ -439,11 +455,8 @@ static void
 bound_idle(void)
 {
 	struct conn *v;
-	int i, idle = 0;
 
-	for (i = 0; i < CONN_MAX; i++)
-		idle += conns[i].state == C_IDLE;
-	while (idle-- > IDLE_MAX && (v = conn_victim(1)) != NULL)
+	while (nidle > IDLE_MAX && (v = conn_victim(1)) != NULL)
 		conn_close(v);
 }
 
