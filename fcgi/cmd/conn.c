@@ -18,8 +18,8 @@
  * are at most FC_PARAMS_MAX bytes in all; FCGI_GET_VALUES may ask at most
  * three names; no other management record is taken.  Only a request that
  * passes is handed to FCGX_Accept_r, and then libfcgi reads nothing the
- * check has not read first -- unless the body does not fit in FC_WINDOW
- * (a BULWARK_MAX_BODY_BYTES raised past 64 KiB), when the parameters are
+ * check has not read first -- unless the body is longer than 64 KiB (a
+ * BULWARK_MAX_BODY_BYTES raised past its default), when the parameters are
  * checked but the rest of the body is read unchecked and the connection is
  * not kept after the request.
  */
@@ -32,6 +32,10 @@
 #define FCGI_STDIN 5
 #define FCGI_GET_VALUES 9
 #define GET_VALUES_MAX 3 /* libfcgi's answer buffer holds three */
+/* The STDIN stream checked whole: the default 64 KiB body and its record
+ * headers.  Waiting for more could wait for ever: a Unix socket queues
+ * about 200 KiB, so a sender of more blocks until someone reads. */
+#define BODY_CHECK (68 * 1024)
 
 static unsigned char params[FC_PARAMS_MAX]; /* the PARAMS stream, joined */
 
@@ -84,7 +88,7 @@ int
 fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 {
 	const unsigned char *c;
-	size_t off = 0, plen = 0, pdone = 0, from, clen, rlen;
+	size_t off = 0, plen = 0, pdone = 0, pend = 0, from, clen, rlen;
 	int type, id, reqid = -1, nrec = 0, count, phase = 0;
 
 	memset(r, 0, sizeof *r);
@@ -93,6 +97,9 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 		if (n - off >= 8)
 			rlen += ((size_t)b[off + 4] << 8 | b[off + 5]) +
 			    b[off + 6];
+		/* A long body goes on unchecked; nothing else may. */
+		if (phase == 2 && off + rlen - pend > BODY_CHECK)
+			return FC_LARGE;
 		if (n - off < rlen) {
 			r->need = off + rlen;
 			if (r->need <= FC_WINDOW)
@@ -135,8 +142,10 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 			plen += clen;
 			if (pairs_ok(params, plen, clen > 0, &pdone, &count) < 0)
 				return bad(r, "bad parameter length");
-			if (clen == 0)
+			if (clen == 0) {
 				phase = 2;
+				pend = off + rlen;
+			}
 		} else {
 			if (type != FCGI_STDIN)
 				return bad(r, "record out of order");

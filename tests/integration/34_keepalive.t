@@ -61,12 +61,20 @@ for my $mode ('serve', 'spawn-fcgi') {
 	syswrite($k, fcgi_request_bytes(keep => 1, id => 7, method => 'POST', path => '/login', body => qq({"email":"$email","password":"wrong-password-1"})));
 	my ($lr) = fcgi_read_many([$k], 10);
 	is($lr->{status}, 401, "$mode: a POST with a body on a kept connection: 401") or diag explain $lr;
-	syswrite($k, fcgi_request_bytes(keep => 1, id => 8, method => 'POST', path => '/login', body => '{"x":"' . ('y' x 70000) . '"}'));
+	syswrite($k, fcgi_request_bytes(keep => 1, id => 8, method => 'POST', path => '/login', body => '{"x":"' . ('y' x 66000) . '"}'));
 	($lr) = fcgi_read_many([$k], 10);
 	is($lr->{status}, 413, "$mode: a body over the limit on a kept connection: 413") or diag explain $lr;
 	syswrite($k, fcgi_request_bytes(keep => 1, id => 9, path => '/health'));
 	($lr) = fcgi_read_many([$k], 10);
 	is($lr->{status}, 200, "$mode: the same connection answers the next request") or diag explain $lr;
+
+	# A body longer than the check reads whole (64 KiB): answered, and
+	# the connection is then closed rather than kept.
+	my $big = fcgi_connect($sock);
+	syswrite($big, fcgi_request_bytes(keep => 1, method => 'POST', path => '/login', body => '{"x":"' . ('y' x 100000) . '"}'));
+	($lr) = fcgi_read_many([$big], 10);
+	is($lr->{status}, 413, "$mode: a 100 KB body on a kept connection: 413");
+	ok(defined fcgi_wait_eof($big, 5), "$mode: and that connection is closed, not kept");
 
 	# Without FCGI_KEEP_CONN the worker closes the connection after the answer.
 	my $once = fcgi_connect($sock);
