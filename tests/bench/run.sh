@@ -368,7 +368,8 @@ export BENCH_REFRESH_SEEDS=$seeds
 # One seed per connection, and one more: wrk calls request() once per
 # thread before it connects, to check the request it makes.
 export BENCH_REFRESH_PER_THREAD=$(((CONNS + THREADS - 1) / THREADS + 1))
-# The precheck spends the last seed; the runs take theirs from the top.
+# Each round's precheck spends one seed from the bottom (measure); the runs
+# take theirs from the top.
 refresh_check=$(tail -n 1 "$seeds")
 
 # ---- the Node.js peer (PEER=node) ------------------------------------------
@@ -497,6 +498,10 @@ run_wrk() { # run_wrk OUTFILE SECONDS [--latency] TARGET
 	local out=$1 secs=$2 t=${*: -1}
 	local extra=("${@:3:$#-3}")
 	mapfile -d '' -t opts < <(wrk_opts "$t")
+	# wrk gives up on an answer after 2 s and counts a socket error: a
+	# stall of kept connections shows so.  A login is one password hash,
+	# so 32 connections queue for a second or more by design: 10 s there.
+	[ "${T_WRK[$t]}" = login ] && extra+=(--timeout 10s)
 	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" "${extra[@]}" "${opts[@]}" \
 		"${T_BASE[$t]}${T_PATH[$t]}" >"$out" 2>&1 &
 	wrk_pid=$!
@@ -561,6 +566,9 @@ median() {
 # first); what it saw is added to the target's lists and sums.
 measure() {
 	local t=$1 round=$2 out=$dir/wrk.$1.$2.txt p99 req non2xx errs cpu0 cpu1
+	# Each round's precheck spends its own seed, from the bottom of the
+	# file (the runs take theirs from the top).
+	[ "$t" = refresh ] && refresh_check=$(sed -n "$((1001 - round))p" "$seeds")
 	precheck "$t"
 	if [ "$round" = 1 ]; then
 		say "${T_LABEL[$t]}: ${WARM}s warm-up"
