@@ -5,7 +5,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make run           serve the API on http://localhost:3000 (Ctrl-C stops it)
 #   make reset         wipe make run's data: the next make run starts empty
-#   make bench         wrk through lighttpd (see README for the figures)
+#   make bench         wrk through lighttpd; FRONT=nginx, PEER=node (docs/PERFORMANCE.md)
 #   make fuzz [FUZZ_SECONDS=N]  each libFuzzer driver of tests/fuzz for N s
 #   make scan          sqlmap against every route that takes input
 #   make memcheck      integration tests with the workers under valgrind
@@ -65,7 +65,7 @@ DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base oathtool \
             apache2 libapache2-mod-fcgid nginx openssl systemd
-DEB_BENCH = wrk
+DEB_BENCH = wrk nginx
 # The browser test (58_browser.t) and the OpenAPI check (96_openapi.t).
 DEB_TEST  = chromium chromium-driver python3-selenium python3-jsonschema
 # Only for make fuzz, make scan and make memcheck (not for make test).

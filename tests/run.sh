@@ -205,10 +205,10 @@ if [ $# -gt 0 ]; then
 	fronts=${BULWARK_FRONTS:-}
 else
 	integration=(tests/integration/*.t)
-	# nginx with fastcgi_keep_conn on (deploy/nginx.conf as shipped) needs
-	# workers that serve kept connections (issue #11): BULWARK_FRONTS=nginx
-	# until then.
-	fronts=${BULWARK_FRONTS-lighttpd-binpath apache apache-auth shared-hosting nginx-nokeep}
+	# nginx twice: with fastcgi_keep_conn off, and as shipped (keep-alive
+	# on, an upstream keepalive pool), which the workers' own accept loop
+	# serves without stalling (issue #11).
+	fronts=${BULWARK_FRONTS-lighttpd-binpath apache apache-auth shared-hosting nginx-nokeep nginx}
 fi
 prove -I tests/lib --timer "${integration[@]}" || fail=1
 

@@ -21,6 +21,27 @@ int worker_run(int listen_fd, int ready_fd);
 /* 1 when fd is a listening socket (started by a FastCGI manager). */
 int fd_is_listener(int fd);
 
+/* ---- conn.c ------------------------------------------------------------- */
+
+#define FC_PARAMS_MAX (128 * 1024)  /* all name-value pairs of a request */
+#define FC_RECORDS_MAX 256          /* records up to the end of STDIN */
+#define FC_WINDOW (256 * 1024)      /* bytes of a request checked at most */
+
+enum { FC_MORE, FC_READY, FC_LARGE, FC_BAD };
+
+struct fc_result {
+	size_t need;     /* FC_MORE: bytes pending before it can go on */
+	int keep;        /* the web server asked FCGI_KEEP_CONN */
+	const char *why; /* FC_BAD: a fixed phrase, never the peer's bytes */
+};
+
+/* Checks b[0..n), the bytes pending on a connection from the start of a
+ * request: FC_READY when the whole request is there and libfcgi may read
+ * it; FC_LARGE when its parameters are whole and good but its body goes on
+ * past 64 KiB; FC_MORE when more must come; FC_BAD when it must be
+ * refused (r->why).  Not reentrant (one static buffer). */
+int fcgi_check(const unsigned char *b, size_t n, struct fc_result *r);
+
 /* ---- pool.c ------------------------------------------------------------- */
 
 /* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */

@@ -1,15 +1,43 @@
 /*
- * cmd/worker.c -- one FastCGI worker: accept, handle, finish, repeat.
+ * cmd/worker.c -- one FastCGI worker: many connections, one request at a
+ * time.
  *
- * Signals are blocked while a request is handled and unblocked only around
- * FCGX_Accept_r, so SIGTERM lets the request in hand finish and never
- * interrupts a write half-way.  A failed accept is logged and the loop goes
- * on: only a shutdown, or a listening socket that is gone, ends it.
+ * The worker accepts connections itself and waits (epoll) on the listening
+ * socket and on every connection it holds, and serves whichever has a whole
+ * request, so a connection the web server keeps open (FCGI_KEEP_CONN) never
+ * makes another wait while it sits idle.  libfcgi still speaks the
+ * protocol: each connection has its own FCGX_Request, whose listen_sock is
+ * -1, so libfcgi can read and write the connection but never accept; when
+ * it finds the connection broken it closes it and returns an error instead
+ * of blocking in accept().
+ *
+ * Nothing reaches libfcgi unchecked: the bytes pending are peeked at and
+ * checked by fcgi_check (conn.c) first, and only a request that is whole
+ * and sound is handed to FCGX_Accept_r.  A request that is not whole yet
+ * waits in the set with a deadline (BULWARK_READ_TIMEOUT from accept, or
+ * from its first byte on a kept connection), so it holds no worker; a bad
+ * one is closed and logged (never its bytes).  Kept connections that are
+ * idle have no deadline, but a worker holds at most IDLE_MAX of them and
+ * closes the least recently used beyond, and at most CONN_MAX in all.
+ *
+ * Signals are blocked except inside epoll_pwait, so SIGTERM lets the
+ * request in hand finish and never interrupts a write half-way; on the way
+ * out, requests already whole on held connections are served too.  A
+ * failed accept is logged and the loop goes on: only a shutdown, or a
+ * listening socket that is gone, ends it (under mod_fcgid the process must
+ * never leave on its own).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,8 +61,42 @@
 
 #define ARENA_EXTRA (1024 * 1024)
 
+#define CONN_MAX 256     /* connections a worker holds */
+#define IDLE_MAX 64      /* of them kept and idle */
+#define LINGER_MS 2000   /* reading a closing peer out before close() */
+#define EVENTS 64
+#define LISTENER 0       /* epoll tag of the listening socket */
+
+enum cstate {
+	C_FREE,
+	C_NEW,     /* accepted, its first request not whole yet */
+	C_IDLE,    /* kept after a request, nothing pending */
+	C_PARTIAL, /* kept, a request begun but not whole */
+	C_LINGER,  /* answered, written side shut, read until EOF */
+};
+
+/* A connection the worker holds.  fr is libfcgi's view of it: between
+ * requests it owns no memory, only the descriptor. */
+struct conn {
+	FCGX_Request fr;
+	int fd;
+	enum cstate state;
+	int edge;           /* watched edge-triggered: waits for more bytes */
+	size_t need;        /* bytes pending before a new check makes sense */
+	long long deadline; /* ms (clock_ms); 0: none */
+	long long used;     /* ms of its last request: idle ones go LRU */
+};
+
 static volatile sig_atomic_t stopping;
+static int conn_hw;  /* conns[conn_hw..] are all free */
+static int nidle;    /* conns in C_IDLE */
 static long long last_mail_check; /* clock_ms of the last mail_deliver */
+static struct conn conns[CONN_MAX];
+static int epfd = -1, lfd = -1, listener_paused;
+static long long listener_resume;   /* ms: EMFILE pause ends */
+static unsigned char window[FC_WINDOW]; /* the bytes peeked at */
+static const char *web_server_addrs; /* FCGI_WEB_SERVER_ADDRS, as libfcgi */
+static struct arena arena; /* a request's memory, reset after it */
 
 static void
 on_stop(int sig)
@@ -53,13 +115,202 @@ fd_is_listener(int fd)
 	    v != 0;
 }
 
-/* Handles one request and finishes it: the response is sent whole before
- * any work that it does not need. */
+/* Every change of state goes through here, so the counts stay right. */
 static void
-handle(FCGX_Request *fr, struct arena *a)
+set_state(struct conn *c, enum cstate st)
 {
+	int i = (int)(c - conns);
+
+	nidle += (st == C_IDLE) - (c->state == C_IDLE);
+	c->state = st;
+	if (st != C_FREE && i >= conn_hw)
+		conn_hw = i + 1;
+	while (conn_hw > 0 && conns[conn_hw - 1].state == C_FREE)
+		conn_hw--;
+}
+
+static void
+conn_watch(struct conn *c, int edge)
+{
+	struct epoll_event ev;
+
+	if (c->edge == edge)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN | (edge ? EPOLLET : 0);
+	ev.data.u32 = (uint32_t)(c - conns) + 1;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->edge = edge;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->state == C_FREE)
+		return;
+	if (c->fd >= 0) {
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	c->fd = -1;
+	set_state(c, C_FREE);
+}
+
+/* The held connection to give up for a new one: the least recently used
+ * idle one, or with a bound on idle ones only (idle_only), none. */
+static struct conn *
+conn_victim(int idle_only)
+{
+	struct conn *v = NULL;
+	int i;
+
+	for (i = 0; i < conn_hw; i++) {
+		if (conns[i].state == C_IDLE) {
+			if (v == NULL || v->state != C_IDLE ||
+			    conns[i].used < v->used)
+				v = &conns[i];
+		} else if (!idle_only && conns[i].state != C_FREE &&
+		    (v == NULL || (v->state != C_IDLE &&
+		    conns[i].deadline < v->deadline)))
+			v = &conns[i];
+	}
+	return v;
+}
+
+/* libfcgi's FCGI_WEB_SERVER_ADDRS: a TCP peer must be one of the IPv4
+ * addresses listed (comma-separated), when the variable is set. */
+static int
+peer_allowed(const struct sockaddr_storage *ss)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *p, *e;
+	size_t n;
+
+	if (web_server_addrs == NULL || ss->ss_family != AF_INET)
+		return 1;
+	if (inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+	    ip, sizeof ip) == NULL)
+		return 0;
+	n = strlen(ip);
+	for (p = web_server_addrs; *p != '\0'; p = *e ? e + 1 : e) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) == n && memcmp(p, ip, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+listener_pause(int on)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.u32 = LISTENER;
+	if (on && !listener_paused) {
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
+		listener_resume = clock_ms() + 100;
+	} else if (!on && listener_paused)
+		(void)epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	listener_paused = on;
+}
+
+static int conn_check(struct conn *c);
+static void bound_idle(void);
+
+/* Accepts one connection (one per wake-up, so that idle workers take
+ * their share).  -1 when the listening socket is unusable. */
+static int
+accept_one(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct epoll_event ev;
+	struct timeval tv;
+	struct conn *c = NULL;
+	int fd, i, one = 1, rcvbuf = FC_WINDOW * 2;
+
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+	    SOCK_CLOEXEC)) < 0) {
+		if (errno == EBADF || errno == ENOTSOCK || errno == EINVAL) {
+			log_msg("error", "listening socket unusable: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (errno == EMFILE || errno == ENFILE) {
+			log_msg("warning", "accept failed: %s",
+			    strerror(errno));
+			if ((c = conn_victim(1)) != NULL)
+				conn_close(c);
+			else
+				listener_pause(1);
+		}
+		return 0; /* EAGAIN: another worker took it */
+	}
+	if (!peer_allowed(&ss)) {
+		close(fd);
+		return 0;
+	}
+	for (i = 0; i < CONN_MAX && c == NULL; i++)
+		if (conns[i].state == C_FREE)
+			c = &conns[i];
+	if (c == NULL) {
+		c = conn_victim(0);
+		conn_close(c);
+	}
+	/* Reads and writes inside a request wait at most the read timeout;
+	 * the check needs a receive buffer that holds a whole request. */
+	tv.tv_sec = cfg.read_timeout;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof one);
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof rcvbuf);
+	}
+	FCGX_InitRequest(&c->fr, -1, 0);
+	c->fr.ipcFd = fd;
+	/* Kept from libfcgi's point of view, so that FCGX_Accept_r and
+	 * FCGX_Finish_r never close it themselves on success; detached, so
+	 * that when they close it on an error they do not block lingering. */
+	c->fr.keepConnection = 1;
+	c->fr.detached = 1;
+	c->fd = fd;
+	set_state(c, C_NEW);
+	c->edge = 0;
+	c->need = 0;
+	c->deadline = clock_ms() + cfg.read_timeout * 1000;
+	c->used = clock_ms();
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.u32 = (uint32_t)(c - conns) + 1;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_msg("warning", "epoll_ctl: %s", strerror(errno));
+		close(fd);
+		set_state(c, C_FREE);
+		return 0;
+	}
+	/* The web server has usually sent the request with the connect. */
+	(void)conn_check(c);
+	return 0;
+}
+
+/* Handles one request and finishes it: the response is sent whole before
+ * any work that it does not need.  whole: the check saw the request to
+ * the end of its STDIN, so what the handler did not read can be read out
+ * now without waiting and the connection can be kept. */
+static void
+handle(struct conn *c, struct arena *a, int whole)
+{
+	FCGX_Request *fr = &c->fr;
 	struct request req;
 	long long t0 = clock_us();
+	char sink[4096];
+	int keep;
 
 	request_init(&req, fr, a);
 	routes_dispatch(&req);
@@ -69,6 +320,11 @@ handle(FCGX_Request *fr, struct arena *a)
 	    LF_S("path", req.path), LF_I("status", req.status),
 	    LF_MILLI("duration", clock_us() - t0), LF_S("ip", req.ip),
 	    LF_S("userId", req.user_id_for_log));
+	if (whole)
+		while (FCGX_GetStr(sink, sizeof sink, fr->in) > 0)
+			;
+	keep = fr->keepConnection && whole;
+	fr->keepConnection = 1; /* we close it, below, not libfcgi */
 	FCGX_Finish_r(fr);
 	/* FastCGI parameters are gone now: only arena copies may be used. */
 	session_after_response(&req);
@@ -76,22 +332,147 @@ handle(FCGX_Request *fr, struct arena *a)
 		last_mail_check = clock_ms();
 		(void)mail_deliver(a, MAIL_BATCH);
 	}
+	if (fr->ipcFd < 0) {
+		/* libfcgi met an error and closed it (epoll forgets it). */
+		c->fd = -1;
+		set_state(c, C_FREE);
+	} else if (keep) {
+		set_state(c, C_IDLE);
+		c->deadline = 0;
+		c->need = 0;
+		c->used = clock_ms();
+		conn_watch(c, 0);
+	} else if (whole) {
+		conn_close(c); /* all it sent has been read: nothing to lose */
+	} else {
+		/* Unread bytes at close() could reset the connection before
+		 * the web server reads the answer: read them out first. */
+		(void)shutdown(c->fd, SHUT_WR);
+		set_state(c, C_LINGER);
+		c->deadline = clock_ms() + LINGER_MS;
+		conn_watch(c, 0);
+	}
+}
+
+/* Looks at what a connection has sent; serves a whole request.  1 when a
+ * request was served, 0 otherwise. */
+static int
+conn_check(struct conn *c)
+{
+	struct fc_result r;
+	ssize_t n;
+	int avail = 0, rc;
+
+	if (c->state == C_LINGER) {
+		while ((n = recv(c->fd, window, sizeof window,
+		    MSG_DONTWAIT)) > 0)
+			;
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			conn_close(c);
+		return 0;
+	}
+	if (c->need > 0 && ioctl(c->fd, FIONREAD, &avail) == 0 &&
+	    (size_t)avail < c->need)
+		return 0; /* not enough new bytes to get further */
+	n = recv(c->fd, window, sizeof window, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			/* Closed: between requests that is how a web server
+			 * says goodbye; inside one it gave up. */
+			if (c->state == C_PARTIAL)
+				log_event("warning", "fastcgi_closed",
+				    LF_S("reason", "peer closed mid-request"));
+			conn_close(c);
+		}
+		return 0;
+	}
+	rc = fcgi_check(window, (size_t)n, &r);
+	if (rc == FC_BAD) {
+		log_event("warning", "fastcgi_refused",
+		    LF_S("reason", r.why), LF_I("bytes", n));
+		conn_close(c);
+		return 0;
+	}
+	if (rc == FC_MORE) {
+		if (c->state == C_IDLE)
+			c->deadline = clock_ms() + cfg.read_timeout * 1000;
+		if (c->state != C_NEW)
+			set_state(c, C_PARTIAL);
+		c->need = r.need;
+		conn_watch(c, 1);
+		return 0;
+	}
+	c->need = 0;
+	conn_watch(c, 0);
+	if (FCGX_Accept_r(&c->fr) < 0) {
+		/* libfcgi disagreed with the check and closed it. */
+		log_event("warning", "fastcgi_refused",
+		    LF_S("reason", "libfcgi refused the request"));
+		c->fd = -1;
+		set_state(c, C_FREE);
+		return 0;
+	}
+	handle(c, &arena, rc == FC_READY);
+	arena_reset(&arena);
+	bound_idle();
+	return 1;
+}
+
+/* Closes what has run out of time; returns ms to the next deadline, or -1. */
+static int
+expire(void)
+{
+	long long now = clock_ms(), next = -1;
+	int i;
+
+	for (i = 0; i < conn_hw; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->state == C_FREE || c->deadline == 0)
+			continue;
+		if (c->deadline <= now) {
+			if (c->state != C_LINGER)
+				log_event("warning", "fastcgi_timeout",
+				    LF_S("reason", c->need == 0 ?
+				    "no request in time" :
+				    "request not whole in time"),
+				    LF_I("seconds", cfg.read_timeout));
+			conn_close(c);
+		} else if (next < 0 || c->deadline - now < next)
+			next = c->deadline - now;
+	}
+	if (listener_paused) {
+		if (listener_resume <= now)
+			listener_pause(0);
+		else if (next < 0 || listener_resume - now < next)
+			next = listener_resume - now;
+	}
+	return next > 1000000 ? 1000000 : (int)next;
+}
+
+/* At most IDLE_MAX kept idle connections: the least recently used go. */
+static void
+bound_idle(void)
+{
+	struct conn *v;
+
+	while (nidle > IDLE_MAX && (v = conn_victim(1)) != NULL)
+		conn_close(v);
 }
 
 int
 worker_run(int listen_fd, int ready_fd)
 {
+	struct epoll_event ev, evs[EVENTS];
 	struct sigaction sa;
 	sigset_t block, old;
-	FCGX_Request fr;
-	struct arena a;
-	int rc, failures = 0;
+	int i, n, fl, wait_ms, rc = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return */
+	sa.sa_handler = on_stop; /* no SA_RESTART: epoll_pwait must return */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -106,8 +487,7 @@ worker_run(int listen_fd, int ready_fd)
 		log_msg("error", "cannot compute the dummy password hash");
 		return 1;
 	}
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0) {
 		log_msg("error", "cannot initialise libfcgi");
 		return 1;
 	}
@@ -115,7 +495,28 @@ worker_run(int listen_fd, int ready_fd)
 	 * write error to handle, not a signal, so ignore it again. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	arena_init(&a, (size_t)cfg.max_body_bytes * 4 + ARENA_EXTRA);
+	web_server_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
+	/* Workers share the listening socket: whoever is idle takes the
+	 * next connection, the others get EAGAIN instead of blocking. */
+	lfd = listen_fd;
+	if ((fl = fcntl(lfd, F_GETFL)) < 0 ||
+	    fcntl(lfd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_msg("error", "listening socket unusable: %s",
+		    strerror(errno));
+		return 1;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.u32 = LISTENER;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+		log_msg("error", "listening socket unusable: %s",
+		    strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < CONN_MAX; i++)
+		conns[i].fd = -1;
+	arena_init(&arena, (size_t)cfg.max_body_bytes * 4 + ARENA_EXTRA);
 	(void)db_ensure(); /* a database that is down now is retried later */
 	log_event("info", "worker_started", LF_I("pid", getpid()));
 	if (ready_fd >= 0) {
@@ -127,35 +528,42 @@ worker_run(int listen_fd, int ready_fd)
 	}
 
 	while (!stopping) {
-		sigprocmask(SIG_UNBLOCK, &block, NULL);
-		rc = stopping ? -EINTR : FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &block, NULL);
-		if (rc < 0) {
-			if (stopping)
-				break;
-			if (rc == -EBADF || rc == -ENOTSOCK || rc == -EINVAL) {
-				log_msg("error", "listening socket unusable: %s",
-				    strerror(-rc));
-				return 1;
-			}
-			if (rc != -EINTR) {
-				log_msg("warning", "accept failed: %s",
-				    rc < -0 && rc > -4096 ? strerror(-rc) :
-				    "protocol error");
-				/* Back off only when failures come in a run. */
-				if (++failures > 10)
-					usleep(100000);
+		wait_ms = expire();
+		n = stopping ? -1 : epoll_pwait(epfd, evs, EVENTS, wait_ms,
+		    &old);
+		if (n < 0) {
+			if (errno != EINTR) {
+				log_msg("error", "epoll_pwait: %s",
+				    strerror(errno));
+				usleep(100000);
 			}
 			continue;
 		}
-		failures = 0;
-		handle(&fr, &a);
-		arena_reset(&a);
+		for (i = 0; i < n; i++) {
+			uint32_t tag = evs[i].data.u32;
+
+			if (tag == LISTENER) {
+				if (accept_one() < 0) {
+					rc = 1;
+					stopping = 1;
+				}
+			} else if (tag <= CONN_MAX &&
+			    conns[tag - 1].state != C_FREE)
+				(void)conn_check(&conns[tag - 1]);
+		}
 	}
-	FCGX_Free(&fr, 1);
-	arena_free(&a);
+	/* Requests already whole on held connections are served on the way
+	 * out; then every connection is closed. */
+	for (i = 0; i < CONN_MAX; i++)
+		if (conns[i].state == C_NEW || conns[i].state == C_IDLE ||
+		    conns[i].state == C_PARTIAL)
+			(void)conn_check(&conns[i]);
+	for (i = 0; i < CONN_MAX; i++)
+		conn_close(&conns[i]);
+	close(epfd);
+	arena_free(&arena);
 	db_close();
 	log_event("info", "worker_stopped", LF_I("pid", getpid()));
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return 0;
+	return rc;
 }

@@ -884,6 +884,8 @@ config_load(int need_secret, char *err, size_t errlen)
 	    &c.lockout_seconds, err, errlen) < 0 ||
 	    get_long("BULWARK_DB_TIMEOUT", 10, 1, 300, &c.db_timeout, err,
 	    errlen) < 0 ||
+	    get_long("BULWARK_READ_TIMEOUT", 10, 1, 300, &c.read_timeout, err,
+	    errlen) < 0 ||
 	    get_long("BULWARK_SIGNUP_IP_LIMIT", 20, 1, 1000000000L,
 	    &c.signup_ip_limit, err, errlen) < 0 ||
 	    get_long("BULWARK_SIGNUP_WINDOW", 3600, 1, 86400, &c.signup_window,

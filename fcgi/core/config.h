@@ -81,6 +81,7 @@ struct config {
 	long lockout_threshold;
 	long lockout_seconds;
 	long db_timeout;       /* seconds a statement may take */
+	long read_timeout;     /* seconds a request may take to arrive */
 	long signup_ip_limit;  /* per IP per signup_window */
 	long signup_window;
 	/* BULWARK_CORS_ORIGINS: the raw list, and its exact origins

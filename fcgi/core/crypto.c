@@ -13,6 +13,9 @@
 
 #include "core/crypto.h"
 
+#define HMAC_KEYS 4       /* keyed contexts kept */
+#define HMAC_KEY_MAX 128  /* longer keys are keyed every time */
+
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -165,32 +168,62 @@ int
 crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
     size_t n, unsigned char out[32])
 {
-	/* One context per process, its digest set once: a new context and
-	 * a digest looked up by name cost more than the HMAC of a hash
-	 * (callgrind: 18k instructions a call, most of them that).  Each call
-	 * keys it afresh; one request at a time per process. */
-	static EVP_MAC_CTX *ctx;
+	/* One context per key, up to HMAC_KEYS keys, each made once: a new
+	 * context and a digest looked up by name cost more than the HMAC of a
+	 * hash (callgrind: 18k instructions a call), and keying a context
+	 * (the padded key hashed twice) half of what is left, so a context
+	 * already keyed with this key is only reset (EVP_MAC_init with no
+	 * key).  A request uses one or two server keys (CSRF, refresh, a
+	 * JWT key); one request at a time per process.  The key bytes kept
+	 * here to find the context are the same server keys the process
+	 * holds anyway. */
+	static struct {
+		EVP_MAC_CTX *ctx;
+		size_t keylen;
+		unsigned char key[HMAC_KEY_MAX];
+	} slot[HMAC_KEYS];
+	static unsigned next;
 	EVP_MAC *mac;
 	OSSL_PARAM params[2];
 	size_t outlen = 0;
+	unsigned i;
+	int have = 0;
 
-	if (ctx == NULL) {
-		if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-			goto fail;
-		ctx = EVP_MAC_CTX_new(mac);
-		EVP_MAC_free(mac); /* the context keeps its own reference */
-		params[0] = OSSL_PARAM_construct_utf8_string(
-		    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (ctx == NULL || EVP_MAC_CTX_set_params(ctx, params) != 1) {
-			EVP_MAC_CTX_free(ctx);
-			ctx = NULL;
-			goto fail;
+	for (i = 0; i < HMAC_KEYS; i++)
+		if (slot[i].ctx != NULL && slot[i].keylen == keylen &&
+		    memcmp(slot[i].key, key, keylen) == 0) {
+			have = 1;
+			break;
 		}
+	if (!have) {
+		i = next++ % HMAC_KEYS;
+		if (slot[i].ctx == NULL) {
+			if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+				goto fail;
+			slot[i].ctx = EVP_MAC_CTX_new(mac);
+			EVP_MAC_free(mac); /* the context keeps its reference */
+			params[0] = OSSL_PARAM_construct_utf8_string(
+			    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+			params[1] = OSSL_PARAM_construct_end();
+			if (slot[i].ctx == NULL ||
+			    EVP_MAC_CTX_set_params(slot[i].ctx, params) != 1) {
+				EVP_MAC_CTX_free(slot[i].ctx);
+				slot[i].ctx = NULL;
+				goto fail;
+			}
+		}
+		OPENSSL_cleanse(slot[i].key, sizeof slot[i].key);
+		slot[i].keylen = 0; /* not cached until keyed below */
 	}
-	if (EVP_MAC_init(ctx, key, keylen, NULL) == 1 &&
-	    EVP_MAC_update(ctx, data, n) == 1 &&
-	    EVP_MAC_final(ctx, out, &outlen, 32) == 1 && outlen == 32)
+	if (EVP_MAC_init(slot[i].ctx, have ? NULL : key, have ? 0 : keylen,
+	    NULL) != 1)
+		goto fail;
+	if (!have && keylen <= HMAC_KEY_MAX) {
+		memcpy(slot[i].key, key, keylen);
+		slot[i].keylen = keylen;
+	}
+	if (EVP_MAC_update(slot[i].ctx, data, n) == 1 &&
+	    EVP_MAC_final(slot[i].ctx, out, &outlen, 32) == 1 && outlen == 32)
 		return 0;
 fail:
 	OPENSSL_cleanse(out, 32);

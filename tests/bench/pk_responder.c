@@ -12,13 +12,17 @@
  *   BENCH_PK_ID    the id to select (default 1)
  *
  * Run it under a FastCGI process manager that hands it the listening socket
- * on standard input: spawn-fcgi -s SOCK -F N -- pk_responder.
+ * on standard input: spawn-fcgi -s SOCK -F N -- pk_responder.  Each worker
+ * serves every connection it accepted (below), kept ones included.
  */
+#define _GNU_SOURCE /* accept4 */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,9 +36,8 @@ static PGconn *conn;
 static volatile sig_atomic_t busy, stopping;
 
 /* SIGTERM (spawn-fcgi's and the bench's stop), SIGINT, SIGUSR1 (libfcgi's
- * own): waiting for a connection, leave at once; in a request, finish it
- * first.  Installed before FCGX_Init, which then keeps it: libfcgi's own
- * handler only sets a flag and would leave the worker blocked in accept. */
+ * own): waiting, leave at once; in a request, finish it first.  Installed
+ * before FCGX_Init, which then keeps it. */
 static void
 on_stop(int sig)
 {
@@ -121,13 +124,49 @@ handle(FCGX_Request *fr, const char *id)
 	reply(fr, 200, body);
 }
 
+/* The connections a worker holds: like Bulwark's worker (cmd/worker.c), it
+ * accepts itself and serves whichever connection has a request, so a
+ * connection the front end keeps open (nginx fastcgi_keep_conn) never
+ * stalls the others; libfcgi speaks the protocol through one FCGX_Request
+ * per connection whose listen_sock (-1) can never accept.  The yardstick
+ * checks nothing: it is the ceiling, not a server. */
+#define MAXCONN 256
+
+static FCGX_Request reqs[MAXCONN];
+static int inuse[MAXCONN];
+
+static void
+serve_conn(int epfd, int i, const char *id)
+{
+	int keep;
+
+	busy = 1;
+	if (FCGX_Accept_r(&reqs[i]) < 0) { /* closed: libfcgi closed it */
+		inuse[i] = 0;
+		busy = 0;
+		return;
+	}
+	keep = reqs[i].keepConnection;
+	handle(&reqs[i], id);
+	reqs[i].keepConnection = 1;
+	FCGX_Finish_r(&reqs[i]);
+	if (reqs[i].ipcFd < 0)
+		inuse[i] = 0;
+	else if (!keep) {
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, reqs[i].ipcFd, NULL);
+		close(reqs[i].ipcFd);
+		inuse[i] = 0;
+	}
+	busy = 0;
+}
+
 int
 main(void)
 {
 	const char *id = getenv("BENCH_PK_ID");
+	struct epoll_event ev, evs[64];
 	struct sigaction sa;
-	FCGX_Request fr;
-	int rc, failures = 0;
+	int epfd, fd, i, k, n;
 
 	if (id == NULL || *id == '\0')
 		id = "1";
@@ -137,45 +176,71 @@ main(void)
 		return 2;
 	}
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop; /* no SA_RESTART: accept() returns EINTR */
+	sa.sa_handler = on_stop; /* no SA_RESTART: epoll_wait returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0) {
 		fprintf(stderr, "pk_responder: cannot initialise libfcgi\n");
 		return 1;
 	}
+	sigaction(SIGPIPE, &sa, NULL);
 	if (db_open() < 0)
 		return 1;
-	while (!stopping) {
-		rc = FCGX_Accept_r(&fr);
-		if (rc < 0) {
-			if (stopping || rc == -EINTR)
-				continue;
-			/* One failed accept (a peer that went away, EINTR,
-			 * EMFILE) is not the end: only a listening socket
-			 * that is gone is. */
-			if (!is_listener(0)) {
-				fprintf(stderr, "pk_responder: listening socket "
-				    "unusable: %s\n", strerror(rc < 0 &&
-				    rc > -4096 ? -rc : EINVAL));
-				return 1;
-			}
-			if (++failures > 10)
-				usleep(100000);
-			continue;
-		}
-		failures = 0;
-		busy = 1;
-		handle(&fr, id);
-		FCGX_Finish_r(&fr);
-		busy = 0;
+	if (fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) < 0 ||
+	    (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		perror("pk_responder: epoll");
+		return 1;
 	}
-	FCGX_Free(&fr, 1);
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.u32 = MAXCONN;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) {
+		perror("pk_responder: epoll_ctl");
+		return 1;
+	}
+	while (!stopping) {
+		if ((n = epoll_wait(epfd, evs, 64, -1)) < 0)
+			continue; /* EINTR */
+		for (k = 0; k < n && !stopping; k++) {
+			i = (int)evs[k].data.u32;
+			if (i < MAXCONN) {
+				if (inuse[i])
+					serve_conn(epfd, i, id);
+				continue;
+			}
+			if ((fd = accept4(0, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+				if (errno == EBADF || errno == EINVAL ||
+				    errno == ENOTSOCK) {
+					fprintf(stderr, "pk_responder: listening "
+					    "socket unusable: %s\n",
+					    strerror(errno));
+					return 1;
+				}
+				continue; /* EAGAIN: another worker took it */
+			}
+			for (i = 0; i < MAXCONN && inuse[i]; i++)
+				;
+			if (i == MAXCONN) {
+				close(fd);
+				continue;
+			}
+			FCGX_InitRequest(&reqs[i], -1, 0);
+			reqs[i].ipcFd = fd;
+			reqs[i].keepConnection = 1;
+			reqs[i].detached = 1;
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)i;
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+				close(fd);
+				continue;
+			}
+			inuse[i] = 1;
+		}
+	}
 	PQfinish(conn);
 	return 0;
 }

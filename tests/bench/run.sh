@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh -- `make bench`: Bulwark through lighttpd, measured with
-# wrk against the best any FastCGI application can do through the same front
-# end (tests/bench/pk_responder.c: one prepared primary-key SELECT).
+# tests/bench/run.sh -- `make bench`: Bulwark through lighttpd or nginx,
+# measured with wrk against the best any FastCGI application can do through
+# the same front end (tests/bench/pk_responder.c: one prepared primary-key
+# SELECT), and with PEER=node against the Node.js port of the same routes.
 #
-# One throwaway PostgreSQL 15 cluster, one lighttpd on 127.0.0.1:<free port>
-# in front of two pools of 4 FastCGI workers each:
+# One throwaway PostgreSQL 15 cluster, one front end on 127.0.0.1:<free port>
+# (FRONT=lighttpd, the default: a new FastCGI connection per request;
+# FRONT=nginx: fastcgi_keep_conn on and an upstream keepalive pool, so
+# connections are kept) in front of two pools of 4 FastCGI workers each:
 #   /static/bench.json  a static file (lighttpd alone: the front end's ceiling)
 #   /pk                 pk_responder under spawn-fcgi (the FastCGI ceiling)
 #   everything else     `bulwark serve --listen SOCK --workers 4`
-# Targets, one after another, each after a short warm-up run:
+# With PEER=node, the Node.js port in ../shared/peers/node-port (Hono, pg,
+# cluster of 2; its own database "peers" in the same cluster, its packages
+# installed once by npm ci into build/node-port) listens on its own port and
+# adds the targets node_me, node_token_me and node_login.
+# Targets run in BENCH_ROUNDS rounds (default 3), every target once per
+# round, so a machine that drifts shifts every row alike; each row is the
+# median of its rounds; a warm-up run precedes each target in the first
+# round.  Targets:
 #   static, pk (GET /pk), health (GET /health), me (GET /me with the session
 #   and csrf_token cookies), token_me (GET /token/me with a bearer token),
 #   refresh (POST /token/refresh, each request spending a refresh token once:
@@ -20,8 +30,8 @@
 # processes share the machine: the share of CPUs they kept busy before and
 # after is printed too); the bare cost of one password hash and the share of
 # the login ceiling reached.
-# Fails when a 2xx target saw any non-2xx answer, or a login answer was not
-# a 401: a benchmark of errors is worthless.
+# Fails when a 2xx target saw any non-2xx answer, a login answer was not a
+# 401, or wrk counted any socket error: a benchmark of errors is worthless.
 #
 # Environment:
 #   BULWARK_BIN        binary under test (default build/bulwark)
@@ -32,8 +42,12 @@
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_CONNECTIONS  wrk connections (default 32)
 #   BENCH_WORKERS      FastCGI workers of each pool (default 4)
-#   BENCH_TARGETS      targets to run, in order (default: static pk health me
-#                      token_me refresh login)
+#   BENCH_TARGETS      targets to run, in order (default: static pk me
+#                      token_me refresh login, and with PEER=node node_me
+#                      node_token_me node_login)
+#   BENCH_ROUNDS       rounds (default 3)
+#   FRONT              lighttpd (default) or nginx
+#   PEER               node: also run the Node.js port
 #   BENCH_STRICT       1: exit 1 when GET /me / GET /pk is below 0.9
 #   BENCH_OUT          also write the result table to this file
 #   BENCH_KEEP         1: keep the temporary directory (logs, wrk output)
@@ -60,7 +74,13 @@ WARM=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
 WORKERS=${BENCH_WORKERS:-4}
-TARGETS=${BENCH_TARGETS:-static pk health me token_me refresh login}
+ROUNDS=${BENCH_ROUNDS:-3}
+FRONT=${FRONT:-lighttpd}
+PEER=${PEER:-}
+NODE_SRC=${NODE_SRC:-$root/../shared/peers/node-port}
+default_targets="static pk me token_me refresh login"
+[ "$PEER" = node ] && default_targets+=" node_me node_token_me node_login"
+TARGETS=${BENCH_TARGETS:-$default_targets}
 GOAL=0.9
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -69,13 +89,20 @@ die() {
 	exit 1
 }
 
-for v in SECS WARM THREADS CONNS WORKERS; do
+case $FRONT in lighttpd | nginx) ;; *) die "FRONT must be lighttpd or nginx (got '$FRONT')" ;; esac
+case $PEER in '' | node) ;; *) die "PEER must be node or empty (got '$PEER')" ;; esac
+for v in SECS WARM THREADS CONNS WORKERS ROUNDS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 [ -x "$BULWARK_BIN" ] || die "$BULWARK_BIN is not an executable (run make first)"
 pgc_require || die "cannot run a PostgreSQL cluster here (make deps installs PostgreSQL 15)"
-for t in wrk lighttpd spawn-fcgi curl perl pkg-config "$CC"; do
-	command -v "$t" >/dev/null || die "missing $t (make deps installs it)"
+needs=(wrk "$FRONT" spawn-fcgi curl perl pkg-config "$CC")
+[ "$PEER" = node ] && needs+=(node npm)
+for t in "${needs[@]}"; do
+	case $t in
+	node | npm) command -v "$t" >/dev/null || die "PEER=node needs $t (apt-get install nodejs npm)" ;;
+	*) command -v "$t" >/dev/null || die "missing $t (make deps installs it)" ;;
+	esac
 done
 
 dir=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
@@ -221,19 +248,18 @@ wait_for 15 test -S "$dir/bulwark.sock" ||
 mapfile -t pk_pids < <(grep -E '^[0-9]+$' "$dir/pk.pid" || true)
 [ "${#pk_pids[@]}" = "$WORKERS" ] || die "spawn-fcgi started ${#pk_pids[@]} pk_responder workers, not $WORKERS"
 
-# ---- lighttpd -----------------------------------------------------------------
-mkdir -p "$dir/www/static"
+# ---- the front end ------------------------------------------------------------
+mkdir -p "$dir/www/static" "$dir/nginx-tmp"
 printf '{"id":1,"email":"user1@example.com"}' >"$dir/www/static/bench.json"
-lighttpd_pid=
-for attempt in 1 2 3 4 5; do
-	port=$(free_port)
-	cat >"$dir/lighttpd.conf" <<EOF
+
+write_lighttpd_conf() {
+	cat >"$dir/front.conf" <<EOF
 # Written by tests/bench/run.sh; routing as in deploy/lighttpd-dev.conf.in.
 server.modules          = ("mod_fastcgi")
 server.bind             = "127.0.0.1"
 server.port             = $port
 server.document-root    = "$dir/www"
-server.errorlog         = "$dir/lighttpd.error.log"
+server.errorlog         = "$dir/front.error.log"
 server.max-request-size = 1024
 server.max-connections  = 4096
 server.tag              = ""
@@ -260,25 +286,43 @@ else \$HTTP["url"] == "/pk" {
   )
 }
 EOF
-	"${tag[@]}" lighttpd -D -f "$dir/lighttpd.conf" </dev/null >>"$dir/lighttpd.out" 2>&1 &
-	lighttpd_pid=$!
+}
+
+NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-8}
+[[ $NGINX_KEEPALIVE =~ ^[1-9][0-9]*$ ]] || die "BENCH_NGINX_KEEPALIVE must be a positive integer"
+write_nginx_conf() {
+	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@KEEPALIVE@|$NGINX_KEEPALIVE|g" \
+		"$root/tests/bench/nginx.conf.in" >"$dir/front.conf"
+}
+
+front_pid=
+for attempt in 1 2 3 4 5; do
+	port=$(free_port)
+	if [ "$FRONT" = nginx ]; then
+		write_nginx_conf
+		"${tag[@]}" nginx -e "$dir/front.error.log" -p "$dir" -c "$dir/front.conf" </dev/null >>"$dir/front.out" 2>&1 &
+	else
+		write_lighttpd_conf
+		"${tag[@]}" lighttpd -D -f "$dir/front.conf" </dev/null >>"$dir/front.out" 2>&1 &
+	fi
+	front_pid=$!
 	if wait_for 10 perl -MIO::Socket::INET -e \
 		"exit(IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp') ? 0 : 1)"; then
 		break
 	fi
-	kill "$lighttpd_pid" 2>/dev/null || true
-	wait "$lighttpd_pid" 2>/dev/null || true
-	lighttpd_pid=
-	say "lighttpd did not come up on port $port (attempt $attempt)"
+	kill "$front_pid" 2>/dev/null || true
+	wait "$front_pid" 2>/dev/null || true
+	front_pid=
+	say "$FRONT did not come up on port $port (attempt $attempt)"
 done
-[ -n "$lighttpd_pid" ] || { tail_file "$dir/lighttpd.out"; tail_file "$dir/lighttpd.error.log"; die "lighttpd did not start"; }
-pids+=("$lighttpd_pid")
+[ -n "$front_pid" ] || { tail_file "$dir/front.out"; tail_file "$dir/front.error.log"; die "$FRONT did not start"; }
+pids+=("$front_pid")
 base=http://127.0.0.1:$port
 
 # As root nothing drops privileges: say who is serving.
-uids="lighttpd uid $(proc_uid "$lighttpd_pid"), pk_responder uid $(proc_uid "${pk_pids[0]}"), bulwark uid $(proc_uid "$bulwark_pid")"
+uids="$FRONT uid $(proc_uid "$front_pid"), pk_responder uid $(proc_uid "${pk_pids[0]}"), bulwark uid $(proc_uid "$bulwark_pid")"
 if [ "$(id -u)" = 0 ]; then
-	for p in "$lighttpd_pid" "${pk_pids[0]}" "$bulwark_pid"; do
+	for p in "$front_pid" "${pk_pids[0]}" "$bulwark_pid"; do
 		[ "$(proc_uid "$p")" = 0 ] || die "process $p does not run as root ($uids)"
 	done
 fi
@@ -324,8 +368,59 @@ export BENCH_REFRESH_SEEDS=$seeds
 # One seed per connection, and one more: wrk calls request() once per
 # thread before it connects, to check the request it makes.
 export BENCH_REFRESH_PER_THREAD=$(((CONNS + THREADS - 1) / THREADS + 1))
-# The precheck spends the last seed; the runs take theirs from the top.
+# Each round's precheck spends one seed from the bottom (measure); the runs
+# take theirs from the top.
 refresh_check=$(tail -n 1 "$seeds")
+
+# ---- the Node.js peer (PEER=node) ------------------------------------------
+# The port as its README runs it: its packages from its lock file (npm ci,
+# once, into build/node-port: the shared folder is not written), its own
+# database "peers" in this cluster, its limits off, a cluster of 2 workers
+# on its own port.  Its bench user is the same email and password.
+node_base=
+node_cookie=
+node_access=
+if [ "$PEER" = node ]; then
+	[ -f "$NODE_SRC/server.mjs" ] || die "PEER=node: no Node port in $NODE_SRC"
+	node_dir=$root/build/node-port
+	mkdir -p "$node_dir"
+	for f in package.json package-lock.json server.mjs mint-token.mjs schema.sql seed.sql; do
+		cmp -s "$NODE_SRC/$f" "$node_dir/$f" || cp "$NODE_SRC/$f" "$node_dir/$f"
+	done
+	if [ ! -f "$node_dir/node_modules/.bench-installed" ] ||
+		[ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.bench-installed" ]; then
+		say "npm ci for the Node port (once, into $node_dir)"
+		(cd "$node_dir" && npm ci --no-audit --no-fund) >"$dir/npm.out" 2>&1 ||
+			{ tail_file "$dir/npm.out"; die "npm ci failed in $node_dir"; }
+		touch "$node_dir/node_modules/.bench-installed"
+	fi
+	psql_su -d postgres -c 'CREATE DATABASE peers' >/dev/null || die "cannot create the database peers"
+	psql_su -d peers -f "$node_dir/schema.sql" >/dev/null 2>&1 || die "the Node port's schema failed"
+	filler=$(cd "$node_dir" && node -e "console.log(require('bcrypt').hashSync('x', 10))") ||
+		die "cannot compute the Node port's filler hash"
+	psql_su -d peers -v filler_hash="$filler" -f "$node_dir/seed.sql" >/dev/null 2>&1 || die "the Node port's seed failed"
+	node_port=$(free_port)
+	node_secret=$(head -c 48 /dev/urandom | base64 -w0)
+	"${tag[@]}" env -C "$node_dir" PGHOST="$PGC_DIR" PGPORT="$PGC_PORT" PGDATABASE=peers PGUSER=postgres \
+		PORT="$node_port" WORKERS=2 RATE_LIMIT_MAX=0 LOCKOUT_THRESHOLD=0 COOKIE_SECURE=0 \
+		JWT_SECRET="$node_secret" node server.mjs >"$dir/node.out" 2>&1 &
+	pids+=($!)
+	node_pid=$!
+	node_base=http://127.0.0.1:$node_port
+	wait_for 30 curl -sf -o /dev/null -H 'Content-Type: application/json' \
+		--data '{"email":"bench@example.com","password":"benchpass1"}' "$node_base/signup" ||
+		{ tail_file "$dir/node.out"; die "the Node port did not come up (or POST /signup failed)"; }
+	code=$(curl -sS -o "$dir/node-login.body" -D "$dir/node-login.hdr" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data '{"email":"bench@example.com","password":"benchpass1"}' "$node_base/login") || code=000
+	[ "$code" = 200 ] || die "the Node port's POST /login answered $code"
+	node_cookie="sid=$(tr -d '\r' <"$dir/node-login.hdr" | sed -n 's/^[Ss]et-[Cc]ookie: sid=\([^;]*\).*/\1/p' | tail -n 1)"
+	[ "$node_cookie" != sid= ] || die "the Node port's POST /login set no sid cookie"
+	code=$(curl -sS -o "$dir/node-token.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data '{"email":"bench@example.com","password":"benchpass1"}' "$node_base/token/login") || code=000
+	[ "$code" = 200 ] || die "the Node port's POST /token/login answered $code"
+	node_access=$(perl -MJSON::PP -e 'local $/; print JSON::PP::decode_json(<STDIN>)->{accessToken} // ""' <"$dir/node-token.body")
+	[ -n "$node_access" ] || die "the Node port gave no accessToken"
+fi
 
 # Same conditions for both readers: statistics and visibility maps fresh.
 psql_su -d bulwark -c 'VACUUM ANALYZE' >/dev/null
@@ -335,12 +430,13 @@ psql_su -d bulwark -c 'VACUUM ANALYZE' >/dev/null
 # EXPECT is the only status the target may answer (2xx targets: 200); KIND
 # picks the request's extra curl and wrk options below (cookie, login).  A
 # new target is one line here, plus a KIND if it needs one.
-declare -A T_LABEL T_EXPECT T_PATH T_WRK
+declare -A T_LABEL T_EXPECT T_PATH T_WRK T_BASE
 target() {
 	T_LABEL[$1]=$2
 	T_EXPECT[$1]=$3
 	T_PATH[$1]=$4
 	T_WRK[$1]=${5:-}
+	T_BASE[$1]=${6:-$base}
 }
 target static "static file" 200 /static/bench.json
 target pk "GET /pk (yardstick)" 200 /pk
@@ -349,6 +445,11 @@ target me "GET /me (session)" 200 /me "cookie"
 target login "POST /login, wrong pw" 401 /login "login"
 target token_me "GET /token/me (bearer)" 200 /token/me "bearer"
 target refresh "POST /token/refresh" 200 /token/refresh "refresh"
+if [ "$PEER" = node ]; then
+	target node_me "node GET /me" 200 /me "node_cookie" "$node_base"
+	target node_token_me "node GET /token/me" 200 /token/me "node_bearer" "$node_base"
+	target node_login "node POST /login, wrong" 401 /login "login" "$node_base"
+fi
 
 # curl options and wrk options for a target's kind of request.
 curl_opts() {
@@ -357,6 +458,8 @@ curl_opts() {
 	login) printf '%s\0' -H 'Content-Type: application/json' \
 		--data '{"email":"bench@example.com","password":"wrong-password-1"}' ;;
 	bearer) printf '%s\0' -H "Authorization: Bearer $access" ;;
+	node_cookie) printf '%s\0' -H "Cookie: $node_cookie" ;;
+	node_bearer) printf '%s\0' -H "Authorization: Bearer $node_access" ;;
 	refresh) printf '%s\0' -H 'Content-Type: application/json' \
 		--data "{\"refreshToken\":\"$refresh_check\"}" ;;
 	esac
@@ -366,6 +469,8 @@ wrk_opts() {
 	cookie) printf '%s\0' -H "Cookie: $cookie" ;;
 	login) printf '%s\0' -s "$root/tests/bench/login_wrong_password.lua" ;;
 	bearer) printf '%s\0' -H "Authorization: Bearer $access" ;;
+	node_cookie) printf '%s\0' -H "Cookie: $node_cookie" ;;
+	node_bearer) printf '%s\0' -H "Authorization: Bearer $node_access" ;;
 	refresh) printf '%s\0' -s "$root/tests/bench/refresh.lua" ;;
 	esac
 }
@@ -376,7 +481,7 @@ precheck() {
 	local t=$1 code
 	mapfile -d '' -t opts < <(curl_opts "$t")
 	code=$(curl -sS -o "$dir/check.$t.body" -D "$dir/check.$t.hdr" -w '%{http_code}' \
-		"${opts[@]}" "$base${T_PATH[$t]}") || code=000
+		"${opts[@]}" "${T_BASE[$t]}${T_PATH[$t]}") || code=000
 	if [ "$code" != "${T_EXPECT[$t]}" ]; then
 		cat "$dir/check.$t.body" >&2 2>/dev/null || true
 		echo >&2
@@ -393,8 +498,12 @@ run_wrk() { # run_wrk OUTFILE SECONDS [--latency] TARGET
 	local out=$1 secs=$2 t=${*: -1}
 	local extra=("${@:3:$#-3}")
 	mapfile -d '' -t opts < <(wrk_opts "$t")
+	# wrk gives up on an answer after 2 s and counts a socket error: a
+	# stall of kept connections shows so.  A login is one password hash,
+	# so 32 connections queue for a second or more by design: 10 s there.
+	[ "${T_WRK[$t]}" = login ] && extra+=(--timeout 10s)
 	wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" "${extra[@]}" "${opts[@]}" \
-		"$base${T_PATH[$t]}" >"$out" 2>&1 &
+		"${T_BASE[$t]}${T_PATH[$t]}" >"$out" 2>&1 &
 	wrk_pid=$!
 	if ! wait "$wrk_pid"; then
 		wrk_pid=
@@ -414,18 +523,27 @@ to_ms() {
 
 # CPU time of the stack so far, in nanoseconds: "web app db" for lighttpd,
 # the FastCGI workers of both pools, and PostgreSQL (from
-# /proc/PID/schedstat; every process here is single-threaded).  Throughput on
+# /proc/PID/task/*/schedstat).  Throughput on
 # a shared machine moves with whatever else runs; the CPU a request costs
 # moves far less, so it is reported beside requests/s.
 stack_ns() {
 	local pm p comm ns rest web=0 app=0 db=0
 	pm=$(head -n 1 "$PGC_DATA/postmaster.pid" 2>/dev/null || echo 0)
-	for p in $(marked_pids) "$pm" $(pgrep -P "$pm" || true); do
-		read -r ns rest <"/proc/$p/schedstat" 2>/dev/null || continue
+	# nginx rewrites its environment (its process titles): its master and
+	# workers are found as the front end's pid and children instead.
+	for p in $({
+		marked_pids
+		echo "$front_pid" "$pm"
+		pgrep -P "$front_pid" || true
+		pgrep -P "$pm" || true
+	} | tr ' ' '\n' | sort -u); do
 		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		# Every thread (node has several).
+		ns=$(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {printf "%.0f", n}')
+		[ -n "$ns" ] || continue
 		if [ "$p" = "$pm" ] || [ "$comm" = postgres ]; then
 			db=$((db + ns))
-		elif [ "$comm" = lighttpd ]; then
+		elif [ "$comm" = lighttpd ] || [ "$comm" = nginx ]; then
 			web=$((web + ns))
 		else
 			app=$((app + ns))
@@ -434,56 +552,98 @@ stack_ns() {
 	echo "$web $app $db"
 }
 
-declare -A R_RPS R_P99 R_REQ R_NON2XX R_ERR R_NOTE R_CPU
+declare -A R_RPS R_P99 R_REQ R_NON2XX R_ERR R_NOTE R_CPU R_RPSL R_P99L R_NS R_ST
 failures=()
 
+# The median of a list of numbers (the middle one; of an even count, the
+# mean of the two middle ones).
+median() {
+	tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g |
+		awk '{v[NR] = $1} END {if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+# One measured run of target $1 in round $2 (the first round warms up
+# first); what it saw is added to the target's lists and sums.
 measure() {
-	local t=$1 out=$dir/wrk.$1.txt p99 req non2xx errs st bad cpu0 cpu1
+	local t=$1 round=$2 out=$dir/wrk.$1.$2.txt p99 req non2xx errs cpu0 cpu1
+	# Each round's precheck spends its own seed, from the bottom of the
+	# file (the runs take theirs from the top).
+	[ "$t" = refresh ] && refresh_check=$(sed -n "$((1001 - round))p" "$seeds")
 	precheck "$t"
-	say "${T_LABEL[$t]}: ${WARM}s warm-up, ${SECS}s measured"
-	run_wrk "$dir/wrk.$t.warmup.txt" "$WARM" "$t"
+	if [ "$round" = 1 ]; then
+		say "${T_LABEL[$t]}: ${WARM}s warm-up"
+		run_wrk "$dir/wrk.$t.warmup.txt" "$WARM" "$t"
+	fi
+	say "round $round/$ROUNDS: ${T_LABEL[$t]}, ${SECS}s"
 	cpu0=$(stack_ns)
 	run_wrk "$out" "$SECS" --latency "$t"
 	cpu1=$(stack_ns)
-	R_RPS[$t]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	R_RPSL[$t]+=" $(awk '/^Requests\/sec:/ {print $2}' "$out")"
 	p99=$(awk '/Latency Distribution/ {d = 1} d && $1 == "99%" {print $2; exit}' "$out")
-	R_P99[$t]=$(to_ms "${p99:-?}")
+	R_P99L[$t]+=" $(to_ms "${p99:-?}")"
 	req=$(awk '/ requests in / {print $1; exit}' "$out")
-	R_REQ[$t]=${req:-0}
+	R_REQ[$t]=$((${R_REQ[$t]:-0} + ${req:-0}))
 	non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")
-	R_NON2XX[$t]=${non2xx:-0}
+	R_NON2XX[$t]=$((${R_NON2XX[$t]:-0} + ${non2xx:-0}))
 	errs=$(sed -n 's/^ *Socket errors: //p' "$out")
-	R_ERR[$t]=${errs:-none}
-	R_NOTE[$t]=
-	# CPU microseconds per request: front app db total.
-	R_CPU[$t]=$(awk -v a="$cpu0" -v b="$cpu1" -v n="${R_REQ[$t]}" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); k = (n > 0) ? 1e-3 / n : 0
-		f = (y[1] - x[1]) * k; p = (y[2] - x[2]) * k; d = (y[3] - x[3]) * k
-		printf "%.0f %.0f %.0f %.0f", f, p, d, f + p + d }')
-	if [ -z "${R_RPS[$t]}" ] || [ "${R_REQ[$t]}" = 0 ]; then
+	[ -n "$errs" ] && R_ERR[$t]+="${R_ERR[$t]:+; }round $round: $errs"
+	# CPU nanoseconds of web, app, db summed over the rounds.
+	R_NS[$t]=$(awk -v a="$cpu0" -v b="$cpu1" -v s="${R_NS[$t]:-0 0 0}" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); split(s, z, " ")
+		printf "%.0f %.0f %.0f", z[1] + y[1] - x[1], z[2] + y[2] - x[2], z[3] + y[3] - x[3] }')
+	# Statuses counted by the scripts (login, refresh), summed.
+	R_ST[$t]+=" $(awk '$1 == "status" {printf "%s=%s ", $2, $3}' "$out")"
+	if [ "${req:-0}" = 0 ]; then
 		cat "$out" >&2
-		failures+=("${T_LABEL[$t]}: no requests completed")
-		R_RPS[$t]=0
-		return
+		failures+=("${T_LABEL[$t]}: no requests completed in round $round")
 	fi
-	if [ "${T_EXPECT[$t]}" = 200 ]; then
-		if [ "${R_NON2XX[$t]}" != 0 ]; then
-			failures+=("${T_LABEL[$t]}: ${R_NON2XX[$t]} of ${R_REQ[$t]} responses were not 2xx")
-			R_NOTE[$t]="FAIL non-2xx"
+}
+
+# The rows: medians of the rounds, and the checks on every round's answers.
+summarise() {
+	local t st bad
+	for t in $TARGETS; do
+		R_RPS[$t]=$(median "${R_RPSL[$t]}")
+		R_P99[$t]=$(median "${R_P99L[$t]}")
+		R_CPU[$t]=$(awk -v s="${R_NS[$t]}" -v n="${R_REQ[$t]}" 'BEGIN {
+			split(s, x, " "); k = (n > 0) ? 1e-3 / n : 0
+			printf "%.0f %.0f %.0f %.0f", x[1] * k, x[2] * k, x[3] * k, (x[1] + x[2] + x[3]) * k }')
+		R_NOTE[$t]=
+		if [ "${T_EXPECT[$t]}" = 200 ]; then
+			if [ "${R_NON2XX[$t]}" != 0 ]; then
+				failures+=("${T_LABEL[$t]}: ${R_NON2XX[$t]} of ${R_REQ[$t]} responses were not 2xx")
+				R_NOTE[$t]="FAIL non-2xx"
+			fi
+		else
+			st=$(tr ' ' '\n' <<<"${R_ST[$t]}" | awk -F= 'NF == 2 {n[$1] += $2} END {for (k in n) printf "%s=%d ", k, n[k]}')
+			bad=$(tr ' ' '\n' <<<"$st" | awk -F= -v want="${T_EXPECT[$t]}" 'NF == 2 && $1 != want {n += $2} END {print n + 0}')
+			R_NOTE[$t]="statuses: ${st:-none counted}"
+			if [ -z "$st" ] || [ "$bad" != 0 ]; then
+				failures+=("${T_LABEL[$t]}: expected only ${T_EXPECT[$t]}, got ${st:-no status counts}")
+				R_NOTE[$t]="FAIL ${R_NOTE[$t]}"
+			fi
 		fi
-	else
-		# The script counted every status: all must be the expected one.
-		st=$(awk '$1 == "status" {printf "%s%s=%s", sep, $2, $3; sep = " "}' "$out")
-		bad=$(awk -v want="${T_EXPECT[$t]}" '$1 == "status" && $2 != want {n += $3} END {print n + 0}' "$out")
-		R_NOTE[$t]="statuses: ${st:-none counted}"
-		if [ -z "$st" ] || [ "$bad" != 0 ]; then
-			failures+=("${T_LABEL[$t]}: expected only ${T_EXPECT[$t]}, got ${st:-no status counts}")
-			R_NOTE[$t]="FAIL ${R_NOTE[$t]}"
+		if [ -n "${R_ERR[$t]:-}" ]; then
+			failures+=("${T_LABEL[$t]}: socket errors (${R_ERR[$t]})")
+			R_NOTE[$t]="FAIL ${R_NOTE[$t]:+${R_NOTE[$t]}; }socket errors: ${R_ERR[$t]}"
 		fi
-	fi
-	if [ "${R_ERR[$t]}" != none ]; then
-		R_NOTE[$t]="${R_NOTE[$t]:+${R_NOTE[$t]}; }socket errors: ${R_ERR[$t]}"
-	fi
+	done
+}
+
+# Resident memory (VmRSS, kB) of the processes of a kind: bulwark workers,
+# pk workers, the Node port's processes.
+rss_kb() {
+	local p comm sum=0 n=0 kb
+	for p in $(marked_pids); do
+		[ "$p" = "$bulwark_pid" ] && continue # the pool's master
+		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		[ "$comm" = "$1" ] || continue
+		kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		[ -n "$kb" ] || continue
+		sum=$((sum + kb))
+		n=$((n + 1))
+	done
+	echo "$n $sum"
 }
 
 # The bare cost of one password hash, before any load, with the same
@@ -541,9 +701,15 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 [ "$busy_before" -le 10 ] ||
 	say "WARNING: other processes keep ${busy_before}% of the CPUs busy: the figures will be low and noisy"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-for t in $TARGETS; do
-	measure "$t"
+for round in $(seq "$ROUNDS"); do
+	for t in $TARGETS; do
+		measure "$t" "$round"
+	done
 done
+summarise
+read -r rss_bn rss_bkb < <(rss_kb bulwark)
+read -r rss_pn rss_pkb < <(rss_kb pk_responder)
+read -r rss_nn rss_nkb < <(rss_kb node)
 busy_after=$(cpu_busy)
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 # A login run must have left the limits untouched: still a 401, not a 429.
@@ -556,7 +722,11 @@ cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || 
 [ -n "$cpu" ] || cpu=unknown
 # (wrk -v prints its version and exits 1.)
 pgver=$("$PGBIN/postgres" --version 2>/dev/null | awk 'NR == 1 {v = $3} END {print v}' || true)
-lver=$(lighttpd -v 2>/dev/null | awk 'NR == 1 {v = $1} END {print v}' || true)
+if [ "$FRONT" = nginx ]; then
+	lver="$(nginx -v 2>&1 | sed -n 's|.*nginx/\([^ ]*\).*|nginx \1|p') (worker_processes 2, fastcgi_keep_conn on, upstream keepalive $NGINX_KEEPALIVE)"
+else
+	lver="$(lighttpd -v 2>/dev/null | awk 'NR == 1 {v = $1} END {print v}' || true) (a new FastCGI connection per request)"
+fi
 wver=$(wrk -v 2>&1 | awk 'NR == 1 {v = $2} END {print v}' || true)
 
 ratio=
@@ -574,7 +744,8 @@ report() {
 	echo "stack:   $lver, $WORKERS Bulwark workers ($(basename "$BULWARK_BIN") $("$BULWARK_BIN" --version | awk '{print $2}')), $WORKERS pk_responder workers, PostgreSQL $pgver"
 	echo "         $uids"
 	echo "others:  ${busy_before}% of the CPUs busy before the runs, ${busy_after}% after (the stack idle); load average $load_before before, $load_after after"
-	echo "load:    wrk $wver -t$THREADS -c$CONNS -d${SECS}s --latency after a ${WARM}s warm-up, wrk on the same machine"
+	echo "load:    wrk $wver -t$THREADS -c$CONNS -d${SECS}s --latency, $ROUNDS rounds interleaved (each row: the median), a ${WARM}s warm-up before each target's first run, wrk on the same machine"
+	[ "$PEER" = node ] && echo "peer:    the Node.js port (Hono, pg, cluster of 2, node $(node --version)) on its own port, no front end"
 	echo
 	printf '%-24s %11s %9s %9s  %-23s %s\n' target requests/s "p99 (ms)" requests "CPU us/req: web app db" notes
 	printf '%-24s %11s %9s %9s  %-23s %s\n' ------------------------ ----------- --------- --------- ----------------------- -----
@@ -594,6 +765,16 @@ report() {
 		awk -v a="${R_RPS[token_me]}" -v b="${R_RPS[pk]}" -v g="$GOAL" 'BEGIN { r = (b > 0) ? a / b : 0
 			printf "GET /token/me / GET /pk = %s / %s = %.3f  (goal >= %s: %s)\n", a, b, r, g, (r >= g) ? "meets the goal" : "BELOW the goal" }'
 	fi
+	ratio_line() { # ratio_line A B LABEL: requests/s and p99 of row A against row B
+		[ -n "${R_RPS[$1]:-}" ] && [ -n "${R_RPS[$2]:-}" ] || return 0
+		awk -v a="${R_RPS[$1]}" -v b="${R_RPS[$2]}" -v pa="${R_P99[$1]}" -v pb="${R_P99[$2]}" -v l="$3" 'BEGIN {
+			printf "%s: %.3f of the requests/s (%s / %s), p99 %.2f of it (%s / %s ms)\n", l, (b > 0) ? a / b : 0, a, b, (pb > 0) ? pa / pb : 0, pa, pb }'
+	}
+	ratio_line me node_me "Bulwark GET /me against the Node port's"
+	ratio_line token_me node_token_me "Bulwark GET /token/me against the Node port's"
+	ratio_line login node_login "Bulwark POST /login (wrong password) against the Node port's"
+	[ -n "${rss_bn:-}" ] && [ "$rss_bn" -gt 0 ] &&
+		echo "worker RSS after the runs: $rss_bn Bulwark workers $((rss_bkb / 1024)) MB in all ($((rss_bkb / rss_bn / 1024)) MB each); $rss_pn pk_responder $((rss_pkb / 1024)) MB$([ "$PEER" = node ] && echo "; the Node port $rss_nn processes $((rss_nkb / 1024)) MB")"
 	echo "password hash: $hash_algo, $us_per_hash us per hash alone (hash-bench, least of 3 x 10), $par_us us with one per core at once"
 	if [ -n "${R_RPS[login]:-}" ]; then
 		# shellcheck disable=SC2086 # four numbers
@@ -611,7 +792,7 @@ report | tee ${BENCH_OUT:+"$BENCH_OUT"}
 if [ "${BENCH_HOLD:-0}" = 1 ]; then
 	printf '%s\n' "BASE=$base" "COOKIE='$cookie'" "DIR=$dir" \
 		"BULWARK_MASTER=$bulwark_pid" "PK_WORKERS='${pk_pids[*]}'" \
-		"LIGHTTPD=$lighttpd_pid" "PGHOST=$PGC_DIR" "PGPORT=$PGC_PORT" >"$dir/hold.env"
+		"FRONT=$front_pid" "PGHOST=$PGC_DIR" "PGPORT=$PGC_PORT" >"$dir/hold.env"
 	say "holding the stack up (Ctrl-C or kill -TERM $$ ends it); $dir/hold.env:"
 	sed 's/^/    /' "$dir/hold.env" >&2
 	sleep infinity &
