@@ -870,7 +870,10 @@ sub token_pair_ok {
 		my @keys = sort keys %$j;
 		push @bad, "keys are [@keys]" if "@keys" ne 'accessToken expiresIn refreshToken tokenType';
 		push @bad, "tokenType is '" . ($j->{tokenType} // 'undef') . "'" if ($j->{tokenType} // '') ne 'Bearer';
-		push @bad, 'expiresIn is not the JSON number ' . $ttl unless $r->{body} =~ /"expiresIn"\s*:\s*\Q$ttl\E\s*[,}]/;
+		# expires_in_min: a retry's pair carries what is left of its life.
+		my $min = $o{expires_in_min} // $ttl;
+		push @bad, "expiresIn is not a JSON number in $min..$ttl"
+		  unless $r->{body} =~ /"expiresIn"\s*:\s*([0-9]+)\s*[,}]/ && $1 >= $min && $1 <= $ttl;
 		push @bad, 'refreshToken is not 43 base64url characters: ' . ($j->{refreshToken} // 'undef')
 		  unless defined $j->{refreshToken} && !ref $j->{refreshToken} && $j->{refreshToken} =~ $B64URL_43;
 		push @bad, 'accessToken is not three base64url parts'

@@ -39,6 +39,20 @@ my $victim_id = $s->new_user('scanvictim') && psql_one('SELECT id FROM bulwark.u
 my $user = $s->login($email, $pw);
 my $pair = $s->token_pair($email, $pw, 'for the scan');
 my $tok = $s->reset_token($email, 'for the scan');
+# Two-factor routes: a user with 2FA on (codes from oathtool, for this
+# machine's clock), and one with a verification link to spend.
+my ($tfa_email, $tfa_pw) = $s->new_user('scan2fa');
+my $tfa = $s->login($tfa_email, $tfa_pw);
+my $tfa_secret = $tfa->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
+my $code = `oathtool --totp -b -N \@@{[ time - 30 ]} $tfa_secret` =~ s/\s+\z//r;
+is($tfa->req(POST => '/me/2fa/verify', csrf => 1, body => { code => $code })->{status}, 200, 'setup: 2FA on for the scan');
+my ($ve, $vp) = $s->new_user('scanverify');
+my ($vtok) = map { $_->{body} =~ m{/verify-email\?token=([A-Za-z0-9_-]+)} } $s->wait_mail(to => $ve);
+ok(defined $vtok, 'setup: a verification link for the scan');
+my $pending = $s->login(($s->new_user('scanpending'))[0 .. 1]);
+is($pending->req(POST => '/me/2fa/enable', csrf => 1)->{status}, 200, 'setup: 2FA pending for the scan');
+my $ck_tfa = 'session=' . $tfa->session . '; csrf_token=' . $tfa->csrf;
+my $ck_pending = 'session=' . $pending->session . '; csrf_token=' . $pending->csrf;
 my $base = $s->url;
 my $dir = $s->dir . '/sqlmap';
 mkdir $dir;
@@ -66,6 +80,20 @@ my @routes = (
 		[ '--cookie', $ck_admin, '-H', 'X-CSRF-Token: ' . $admin->csrf ] ],
 	[ 'users-delete', 'DELETE', "/users/$victim_id*", undef,
 		[ '--cookie', $ck_admin, '-H', 'X-CSRF-Token: ' . $admin->csrf ] ],
+	[ 'verify-email-get', 'GET', "/verify-email?token=$vtok*", undef ],
+	[ 'verify-email-post', 'POST', '/verify-email', qq({"token":"$vtok*"}) ],
+	[ 'verify-resend', 'POST', '/verify-email/resend', undef,
+		[ '--cookie', "$ck_user*", '-H', 'X-CSRF-Token: ' . $user->csrf ] ],
+	[ '2fa-enable', 'POST', '/me/2fa/enable', undef,
+		[ '--cookie', "$ck_pending*", '-H', 'X-CSRF-Token: ' . $pending->csrf ] ],
+	[ '2fa-verify', 'POST', '/me/2fa/verify', qq({"code":"123456*"}),
+		[ '--cookie', $ck_pending, '-H', 'X-CSRF-Token: ' . $pending->csrf ] ],
+	[ '2fa-disable', 'POST', '/me/2fa/disable', qq({"password":"wrong-$tfa_pw*","code":"123456*"}),
+		[ '--cookie', $ck_tfa, '-H', 'X-CSRF-Token: ' . $tfa->csrf ] ],
+	[ 'login-2fa', 'POST', '/login', qq({"email":"$tfa_email*","password":"$tfa_pw*","code":"123456*"}) ],
+	[ 'sessions-list', 'GET', '/me/sessions', undef, [ '--cookie', "$ck_user*" ] ],
+	[ 'sessions-delete', 'DELETE', '/me/sessions/00000000-0000-4000-8000-000000000000*', undef,
+		[ '--cookie', $ck_user, '-H', 'X-CSRF-Token: ' . $user->csrf ] ],
 );
 
 my ($total, @figures) = (0);
