@@ -39,6 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -299,6 +300,33 @@ accept_one(void)
 	return 0;
 }
 
+/* Reads out through libfcgi the rest of a request's STDIN that the check
+ * did not wait for (a body past what it peeks), for at most LINGER_MS in
+ * all, so that a connection the web server keeps stays usable: closing it
+ * instead would make nginx send its next request, a POST it must not
+ * retry, on a connection that is gone (a 502).  The web servers send a
+ * body they buffered at full speed; a peer that trickles loses the
+ * connection after LINGER_MS.  1 when the stream ended clean. */
+static int
+read_out(FCGX_Request *fr, int fd)
+{
+	char sink[4096];
+	long long left, end = clock_ms() + LINGER_MS;
+	struct timeval tv;
+
+	while ((left = end - clock_ms()) > 0) {
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		if (FCGX_GetStr(sink, sizeof sink, fr->in) <= 0)
+			break;
+	}
+	tv.tv_sec = (time_t)cfg.read_timeout;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0;
+}
+
 /* Handles one request and finishes it: the response is sent whole before
  * any work that it does not need.  whole: the check saw the request to
  * the end of its STDIN, so what the handler did not read can be read out
@@ -323,6 +351,8 @@ handle(struct conn *c, struct arena *a, int whole)
 	if (whole)
 		while (FCGX_GetStr(sink, sizeof sink, fr->in) > 0)
 			;
+	else if (fr->keepConnection && fr->ipcFd >= 0)
+		whole = read_out(fr, fr->ipcFd);
 	keep = fr->keepConnection && whole;
 	fr->keepConnection = 1; /* we close it, below, not libfcgi */
 	FCGX_Finish_r(fr);
