@@ -21,6 +21,17 @@ int worker_run(int listen_fd, int ready_fd);
 /* 1 when fd is a listening socket (started by a FastCGI manager). */
 int fd_is_listener(int fd);
 
+/* ---- sandbox.c ---------------------------------------------------------- */
+
+/* As root: become BULWARK_USER (its groups too) before connecting; a
+ * warning when it is unset.  -1 (logged) when it names no user or the
+ * drop fails: the worker must not serve. */
+int sandbox_drop_user(void);
+/* Once connected, before the first accept: the seccomp allow-list (and,
+ * for the sendmail transport, the mail helper forked just before it).
+ * -1 (logged): the worker must not serve.  BULWARK_SECCOMP=0: nothing. */
+int sandbox_enter(void);
+
 /* ---- pool.c ------------------------------------------------------------- */
 
 /* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */
