@@ -144,8 +144,9 @@ sandbox_drop_user(void)
 		log_msg("error", "BULWARK_USER=%s: root could be regained", name);
 		return -1;
 	}
-	log_event("info", "worker_user", LF_S("user", name),
-	    LF_I("uid", pw->pw_uid), LF_I("gid", pw->pw_gid));
+	log_event("info", "worker_user", LF_I("pid", getpid()),
+	    LF_S("user", name), LF_I("uid", pw->pw_uid),
+	    LF_I("gid", pw->pw_gid));
 	return 0;
 }
 
@@ -211,7 +212,8 @@ sandbox_enter(void)
 		    strerror(-r));
 		goto out;
 	}
-	log_event("info", "seccomp_on", LF_I("rules", n + 5));
+	log_event("info", "seccomp_on", LF_I("pid", getpid()),
+	    LF_I("rules", n + 5));
 	rc = 0;
 out:
 	seccomp_release(ctx);
