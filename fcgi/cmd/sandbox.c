@@ -17,7 +17,8 @@
  * the list kills the process (the pool master logs the signal, SIGSYS,
  * and forks a new worker).  The sendmail transport, which must exec, runs
  * in a helper forked just before the filter (mail/helper.c).
- * BULWARK_SECCOMP=0 leaves the filter off (a debugger, valgrind).
+ * BULWARK_SECCOMP=0 leaves the filter off (a debugger, valgrind); the
+ * helper is used all the same.
  */
 #include <errno.h>
 #include <grp.h>
@@ -158,20 +159,22 @@ sandbox_enter(void)
 	char err[256];
 	int n = 0, rc = -1, r;
 
-	if (v != NULL && strcmp(v, "0") == 0) {
-		log_msg("warning", "BULWARK_SECCOMP=0: the system call filter "
-		    "is off");
-		return 0;
-	}
-	if (v != NULL && *v != '\0' && strcmp(v, "1") != 0) {
+	if (v != NULL && *v != '\0' && strcmp(v, "0") != 0 &&
+	    strcmp(v, "1") != 0) {
 		log_msg("error", "BULWARK_SECCOMP must be 0 or 1");
 		return -1;
 	}
-	/* Before the filter: the one process that may still run sendmail. */
+	/* Before the filter: the one process that may still run sendmail.
+	 * With the filter off too, so that there is one way to send. */
 	if (cfg.mail_transport == MAIL_SENDMAIL &&
 	    mail_helper_start(err, sizeof err) < 0) {
 		log_msg("error", "cannot start the mail helper: %s", err);
 		return -1;
+	}
+	if (v != NULL && strcmp(v, "0") == 0) {
+		log_msg("warning", "BULWARK_SECCOMP=0: the system call filter "
+		    "is off");
+		return 0;
 	}
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		log_msg("error", "seccomp: cannot initialise the filter");
