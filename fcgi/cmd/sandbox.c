@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -70,19 +71,23 @@ static const char *const allowed[] = {
 /* Refused with EPERM rather than killing: a program or a process is
  * exactly what an attacker who took the worker would start. */
 static const char *const refused[] = {
-	"execve", "execveat", "fork", "vfork", "clone", "clone3", "ptrace",
+	"execve", "execveat", "fork", "vfork", "clone3",
+#if !defined(__SANITIZE_ADDRESS__)
+	"clone", "ptrace", "kill",
+#endif
 	"process_vm_readv", "process_vm_writev", "setuid", "setgid",
 	"setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-	"kill", "chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat",
+	"chmod", "fchmod", "fchmodat", "chown", "fchown", "fchownat",
 	"link", "linkat", "symlink", "symlinkat",
 };
 
-/* ASan and UBSan at run time: their report (readlink, /proc/self/maps),
- * their alternate signal stack and the thread that checks leaks. */
+/* ASan and UBSan at run time (make SANITIZE=1 only): their report
+ * (readlink, /proc/self/maps) and LeakSanitizer's check at exit, whose
+ * tracer is a clone sharing our memory (CLONE_VM) that ptraces us. */
 #if defined(__SANITIZE_ADDRESS__)
 static const char *const sanitizer[] = {
 	"readlink", "readlinkat", "getdents64", "prctl", "sched_getaffinity",
-	"wait4", "pipe", "pipe2",
+	"wait4", "waitid", "pipe", "pipe2", "ptrace", "kill", "tkill",
 };
 #endif
 
@@ -186,9 +191,17 @@ sandbox_enter(void)
 	    sizeof refused / sizeof refused[0], &n) < 0)
 		goto out;
 #if defined(__SANITIZE_ADDRESS__)
+	/* clone for LeakSanitizer's tracer (CLONE_VM); fork (no CLONE_VM)
+	 * stays refused. */
 	if (add_names(ctx, SCMP_ACT_ALLOW, sanitizer,
-	    sizeof sanitizer / sizeof sanitizer[0], &n) < 0)
+	    sizeof sanitizer / sizeof sanitizer[0], &n) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, 0)) < 0) {
+		log_msg("error", "seccomp: cannot add the sanitizer's calls");
 		goto out;
+	}
 #endif
 	/* socket(2) for the three families libpq and the resolver use; any
 	 * other (a netlink or raw socket) is refused. */
