@@ -116,6 +116,13 @@ sub probe {
 	return $line;
 }
 
+# start_stack returns once one worker serves; the others may still be
+# connecting (the filter comes after that): wait until $n said they started.
+sub all_started {
+	my ($s, $n) = @_;
+	$s->wait_log(sub { (grep { ($_->{event} // '') eq 'worker_started' } @_) >= $n }, timeout => 20);
+}
+
 sub code_at {
 	my ($secret, $t) = @_;
 	my $r = run_cmd(cmd => [ 'oathtool', '--totp', '-b', '-N', '@' . int($t), $secret ], timeout => 10);
@@ -128,6 +135,7 @@ sub code_at {
 # 1. spawn-fcgi starts the workers as root; BULWARK_USER=www-data; file mail
 my $s = start_stack(workers => 2, env => { BULWARK_USER => $USER, %DB, %PROBE });
 chown $NUID, $NGID, $s->mail_dir or die "chown mail: $!";
+all_started($s, 2);
 reset_counters();
 my @w = $s->worker_pids;
 is(scalar @w, 2, 'two workers');
@@ -186,6 +194,7 @@ $s = start_stack(mode => 'serve', workers => 2, env => {
 	BULWARK_MAIL_TRANSPORT => 'sendmail',
 	BULWARK_SENDMAIL       => $sm->path,
 });
+all_started($s, 2);
 reset_counters();
 @w = $s->worker_pids;
 is(scalar @w, 2, 'serve: two workers');
