@@ -13,7 +13,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS      = libpq json-c libssl libcrypto libxcrypt
+PKGS      = libpq json-c libssl libcrypto libxcrypt libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -61,7 +61,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Debian 12 packages: to build, to run, to test and to measure.
 DEB_BUILD = build-essential pkg-config libfcgi-dev libpq-dev libssl-dev \
-            libjson-c-dev libcrypt-dev
+            libjson-c-dev libcrypt-dev libseccomp-dev
 DEB_RUN   = postgresql-15 postgresql-client-15 lighttpd spawn-fcgi libfcgi-bin \
             perl curl procps man-db groff-base oathtool \
             apache2 libapache2-mod-fcgid nginx openssl systemd

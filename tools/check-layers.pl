@@ -26,7 +26,7 @@ my %LAYERS = (
     mail   => [2, ['libpq']],
     guard  => [3, ['fcgi', 'json-c', 'libpq']],
     routes => [4, ['fcgi', 'json-c', 'libpq']],
-    cmd    => [5, ['fcgi', 'json-c', 'libpq']],
+    cmd    => [5, ['fcgi', 'json-c', 'libpq', 'seccomp']],
 );
 # Generated headers and the layer that owns them.
 my %GENERATED = ('sql_gen.h' => 'db');
@@ -35,6 +35,7 @@ my @LIBS = (
     [qr{^fcgiapp\.h$|^fcgi_stdio\.h$|^fcgios\.h$|^fastcgi\.h$}, 'fcgi'],
     [qr{^json-c/|^json\.h$}, 'json-c'],
     [qr{^libpq-fe\.h$|^libpq/|^postgres_ext\.h$|^pg_config}, 'libpq'],
+    [qr{^seccomp\.h$}, 'seccomp'],
 );
 
 sub check_tree {

@@ -42,6 +42,17 @@ struct fc_result {
  * refused (r->why).  Not reentrant (one static buffer). */
 int fcgi_check(const unsigned char *b, size_t n, struct fc_result *r);
 
+/* ---- sandbox.c ---------------------------------------------------------- */
+
+/* As root: become BULWARK_USER (its groups too) before connecting; a
+ * warning when it is unset.  -1 (logged) when it names no user or the
+ * drop fails: the worker must not serve. */
+int sandbox_drop_user(void);
+/* Once connected, before the first accept: the seccomp allow-list (and,
+ * for the sendmail transport, the mail helper forked just before it).
+ * -1 (logged): the worker must not serve.  BULWARK_SECCOMP=0: nothing. */
+int sandbox_enter(void);
+
 /* ---- pool.c ------------------------------------------------------------- */
 
 /* Binds "host:port" or a unix path (mode 0660). -1 with err on failure. */

@@ -513,6 +513,8 @@ worker_run(int listen_fd, int ready_fd)
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	if (sandbox_drop_user() < 0)
+		return 1;
 	if (password_init() < 0) {
 		log_msg("error", "cannot compute the dummy password hash");
 		return 1;
@@ -548,6 +550,8 @@ worker_run(int listen_fd, int ready_fd)
 		conns[i].fd = -1;
 	arena_init(&arena, (size_t)cfg.max_body_bytes * 4 + ARENA_EXTRA);
 	(void)db_ensure(); /* a database that is down now is retried later */
+	if (sandbox_enter() < 0)
+		return 1;
 	log_event("info", "worker_started", LF_I("pid", getpid()));
 	if (ready_fd >= 0) {
 		pid_t me = getpid();

@@ -78,6 +78,9 @@ static const struct config_key {
 	{ "BULWARK_PUBLIC_URL", "http://localhost:3000", SHOW_PLAIN },
 	{ "BULWARK_MAIL_RETRY_SECONDS", "60", SHOW_PLAIN },
 	{ "BULWARK_LOG_FILE", "(standard error)", SHOW_PLAIN },
+	/* Least privilege (cmd/sandbox.c). */
+	{ "BULWARK_USER", "(none: a root worker stays root)", SHOW_PLAIN },
+	{ "BULWARK_SECCOMP", "1", SHOW_PLAIN },
 	/* Two-factor and email verification (API.md). */
 	{ "BULWARK_DATA_KEY", "(none)", SHOW_SECRET },
 	{ "BULWARK_DATA_KEY_FILE", "(none)", SHOW_PLAIN },

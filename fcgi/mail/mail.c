@@ -34,7 +34,7 @@
 #include "mail/mail.h"
 
 #define LEASE_SECONDS 60
-#define SENDMAIL_TIMEOUT_MS 30000
+#define SENDMAIL_TIMEOUT_MS MAIL_SENDMAIL_TIMEOUT_MS
 /* A claimed message is started only while this much of its lease is left
  * (the slowest transport and the statements around it); the rest go back
  * to the queue unattempted. */
@@ -669,6 +669,8 @@ transport(long long id, const char *msg, size_t len, char *err,
 		return mail_send_file(cfg.mail_dir, id, time(NULL), msg, len,
 		    err, errlen);
 	}
+	if (mail_helper_active()) /* a sandboxed worker: helper.c */
+		return mail_helper_send(msg, len, err, errlen);
 	return mail_send_sendmail(cfg.sendmail, msg, len, SENDMAIL_TIMEOUT_MS,
 	    err, errlen);
 }

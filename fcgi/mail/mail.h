@@ -105,6 +105,19 @@ int mail_send_file(const char *dir, long long id, time_t now,
 int mail_send_sendmail(const char *prog, const char *msg, size_t len,
     long timeout_ms, char *err, size_t errlen);
 
+#define MAIL_SENDMAIL_TIMEOUT_MS 30000 /* the most a sendmail may take */
+
+/* ---- helper.c: sendmail for a worker that may not exec ------------------ */
+
+/* Forks the helper that runs sendmail for this process from now on (call
+ * it before a seccomp filter forbids fork and exec).  0, or -1 with the
+ * reason in err.  The helper ends with the process. */
+int mail_helper_start(char *err, size_t errlen);
+/* 1 once mail_helper_start succeeded (even if the helper died since). */
+int mail_helper_active(void);
+/* mail_send_sendmail through the helper: the same results. */
+int mail_helper_send(const char *msg, size_t len, char *err, size_t errlen);
+
 #define MAIL_RETRY_MAX 3600 /* seconds: the longest wait between attempts */
 
 /* Seconds before the next attempt after the attempts-th failed:

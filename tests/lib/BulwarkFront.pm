@@ -387,10 +387,11 @@ sub worker_pids {
 	my ($s) = @_;
 	if (is_apache($s)) {
 		warm($s) unless $s->{warmed}++;    # a test that asks compares them
-		return procs_running($s->{bin});
+		return grep { !BulwarkTest::is_mail_helper($_) } procs_running($s->{bin});
 	}
 	my $m = $s->{pool}[0]{marker};
-	return sort { $a <=> $b } grep { $_ != ($s->{front_pid} // 0) } BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $m);
+	return sort { $a <=> $b } grep { $_ != ($s->{front_pid} // 0) && !BulwarkTest::is_mail_helper($_) }
+	  BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $m);
 }
 
 # mod_fcgid starts processes as requests come; until all $s->{workers} of

@@ -226,6 +226,14 @@ sub children_of {
 	return @c;
 }
 
+# A worker's mail helper (its name, set by prctl): a child, not a worker.
+sub is_mail_helper {
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/comm") or return 0;
+	my $n = <$fh> // '';
+	return $n =~ /\Abulwark-mail\n?\z/ ? 1 : 0;
+}
+
 # Living processes whose initial environment holds exactly NAME=VALUE.
 sub procs_with_env {
 	my ($name, $value) = @_;
@@ -1515,7 +1523,8 @@ sub start_pool {
 }
 
 # Living worker processes of one pool (or all), found by their environment
-# marker, so a respawned worker is found too. Pool masters are not workers.
+# marker, so a respawned worker is found too. Pool masters are not workers,
+# nor is a worker's mail helper (mail/helper.c, named bulwark-mail).
 sub worker_pids {
 	my ($s, $n) = @_;
 	return BulwarkFront::worker_pids($s) if $s->{managed};
@@ -1523,7 +1532,8 @@ sub worker_pids {
 	my @r;
 	for my $p (@pools) {
 		my %master = map { $_ => 1 } grep { defined } $p->{master};
-		push @r, grep { !$master{$_} } BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $p->{marker});
+		push @r, grep { !$master{$_} && !BulwarkTest::is_mail_helper($_) }
+		  BulwarkTest::procs_with_env('BULWARK_TEST_STACK', $p->{marker});
 	}
 	return sort { $a <=> $b } @r;
 }
