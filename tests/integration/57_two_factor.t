@@ -11,17 +11,10 @@ use BulwarkTest;
 my $s = start_stack(workers => 2);
 reset_counters();
 
-sub code_at {
-	my ($secret, $t) = @_;
-	my $r = run_cmd(cmd => [ 'oathtool', '--totp', '-b', '-N', '@' . int($t), $secret ], timeout => 10);
-	die "oathtool failed: $r->{err}\n" unless defined $r->{exit} && $r->{exit} == 0;
-	chomp(my $c = $r->{out});
-	return $c;
-}
 # A code that is not valid for any step within two of now.
 sub wrong_code {
 	my ($secret) = @_;
-	my %near = map { code_at($secret, time + 30 * $_) => 1 } -2 .. 2;
+	my %near = map { totp_code($secret, time + 30 * $_) => 1 } -2 .. 2;
 	my $c = 0;
 	$c++ while $near{ sprintf '%06d', $c };
 	return sprintf '%06d', $c;
@@ -64,7 +57,7 @@ $secret = $r->{json}{secret} // '';
 $s->secret($secret);
 isnt($secret, $old_secret, 'enable again: a new secret');
 my $t0 = time;
-error_is($c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($old_secret, $t0) }), 400, 'Invalid two-factor code',
+error_is($c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($old_secret, $t0) }), 400, 'Invalid two-factor code',
 	'verify with the replaced secret\'s code');
 error_is($c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => wrong_code($secret) }), 400, 'Invalid two-factor code',
 	'verify with a wrong code');
@@ -72,7 +65,7 @@ is(totp_row($id)->[0], undef, 'a wrong code enables nothing');
 
 # --- verify: enabled, ten recovery codes, other sessions ended
 my $mark = $s->log_mark;
-$r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($secret, $t0) });
+$r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($secret, $t0) });
 is($r->{status}, 200, 'verify with a valid code: 200');
 is($r->{json}{enabled}, JSON::PP::true, 'verify: enabled true');
 my @rc = @{ ref $r->{json}{recoveryCodes} eq 'ARRAY' ? $r->{json}{recoveryCodes} : [] };
@@ -108,7 +101,7 @@ $r = login_with($email, $pw)->res;
 is($r->{status}, 401, 'login without a code: 401');
 is($r->{json}{error}, 'Two-factor code required', 'login without a code: the error');
 is($r->{json}{twoFactorRequired}, JSON::PP::true, 'login without a code: twoFactorRequired');
-my $code1 = code_at($secret, $t0 + 30);
+my $code1 = totp_code($secret, $t0 + 30);
 $mark = $s->log_mark;
 my $l = login_with($email, $pw, code => $code1);
 is($l->res->{status}, 200, 'login with the next step\'s code: 200');
@@ -121,7 +114,7 @@ is(scalar($s->events($mark, 'twofa_replay', userId => $id)), 1, 'the replay logg
 my ($warn) = $s->wait_mail(to => $email, after_id => $before);
 ok($warn && ($warn->{headers}{subject} // '') =~ /used two-factor code/, 'the replay mailed to the user') or diag explain $warn;
 like($warn ? $warn->{body} : '', qr/127\.0\.0\.1/, 'the replay mail names the address');
-error_is(login_with($email, $pw, code => code_at($secret, $t0))->res, 401, 'Invalid two-factor code', 'an older code after a newer one: refused');
+error_is(login_with($email, $pw, code => totp_code($secret, $t0))->res, 401, 'Invalid two-factor code', 'an older code after a newer one: refused');
 error_is(login_with($email, $pw, code => wrong_code($secret))->res, 401, 'Invalid two-factor code', 'a wrong code: refused');
 error_is(login_with('x' . $email, $pw, code => $code1)->res, 401, 'Invalid email or password', 'another email: the ordinary 401');
 
@@ -171,7 +164,7 @@ error_is($d->req(POST => '/me/2fa/disable', csrf => 1, body => { password => $pw
 	is($r->{status}, 200, 'bearer: enable');
 	my $bs = $r->{json}{secret} // '';
 	$s->secret($bs);
-	$r = $s->req(POST => '/me/2fa/verify', bearer => $pair->{accessToken}, body => { code => code_at($bs, time) });
+	$r = $s->req(POST => '/me/2fa/verify', bearer => $pair->{accessToken}, body => { code => totp_code($bs, time) });
 	is($r->{status}, 200, 'bearer: verify');
 	is(scalar @{ $r->{json}{recoveryCodes} || [] }, 10, 'bearer: 10 recovery codes');
 	ok(defined $r->{json}{accessToken} && defined $r->{json}{refreshToken}, 'bearer: a fresh pair beside them');
@@ -186,7 +179,7 @@ error_is($d->req(POST => '/me/2fa/disable', csrf => 1, body => { password => $pw
 	my $oc = $s->login($oe, $op);
 	my $os = $oc->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
 	$s->secret($os);
-	is($oc->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($os, time) })->{status}, 200, '2fa-off: 2FA on');
+	is($oc->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($os, time) })->{status}, 200, '2fa-off: 2FA on');
 	my $x = $s->bulwark_cmd('user', '2fa-off', '--email', $oe);
 	is($x->{exit}, 0, 'bulwark user 2fa-off: exit 0') or diag "$x->{out}$x->{err}";
 	like($x->{out}, qr/turned off for \Q$oe\E/, 'bulwark user 2fa-off: says so');
@@ -203,13 +196,13 @@ error_is($d->req(POST => '/me/2fa/disable', csrf => 1, body => { password => $pw
 	my $lc = $t->login($le, $lp);
 	my $ls = $lc->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
 	$t->secret($ls);
-	is($lc->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($ls, time) })->{status}, 200, 'lock: 2FA on');
+	is($lc->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($ls, time) })->{status}, 200, 'lock: 2FA on');
 	psql('DELETE FROM bulwark.lockouts WHERE email = ' . q_lit($le));
 	my $w = wrong_code($ls);
 	my @st = map { my $x = $t->client; $x->req(POST => '/login', body => { email => $le, password => $lp, code => $w }); $x->res->{status} } 1 .. 3;
 	is("@st", '401 401 401', 'lock: three wrong codes with the right password: 401 each');
 	my $x = $t->client;
-	$x->req(POST => '/login', body => { email => $le, password => $lp, code => code_at($ls, time + 30) });
+	$x->req(POST => '/login', body => { email => $le, password => $lp, code => totp_code($ls, time + 30) });
 	error_is($x->res, 429, 'Account temporarily locked. Try again later.', 'lock: then even the right code is locked out');
 	$t->stop;
 }

@@ -11,13 +11,6 @@ use BulwarkTest;
 my $s = start_stack(workers => 4, pools => 2);
 reset_counters();
 
-sub code_at {
-	my ($secret, $t) = @_;
-	my $r = run_cmd(cmd => [ 'oathtool', '--totp', '-b', '-N', '@' . int($t), $secret ], timeout => 10);
-	die "oathtool failed: $r->{err}\n" unless defined $r->{exit} && $r->{exit} == 0;
-	chomp(my $c = $r->{out});
-	return $c;
-}
 
 # A user with 2FA on; returns (email, password, id, secret, recovery codes).
 sub tfa_user {
@@ -26,7 +19,7 @@ sub tfa_user {
 	my $c = $s->login($e, $p);
 	my $secret = $c->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
 	$s->secret($secret);
-	my $r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($secret, time - 30) });
+	my $r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($secret, time - 30) });
 	is($r->{status}, 200, "setup: 2FA on for $tag") or die "2FA does not enable\n";
 	$s->secret(@{ $r->{json}{recoveryCodes} });
 	return ($e, $p, $id, $secret, $r->{json}{recoveryCodes});
@@ -43,7 +36,7 @@ sub race {
 
 for my $round (1 .. 3) {
 	my ($e, $p, $id, $secret) = tfa_user("race$round");
-	my $code = code_at($secret, time);
+	my $code = totp_code($secret, time);
 	my $mark = $s->log_mark;
 	my @res = race(20, { email => $e, password => $p, code => $code });
 	my $ok = grep { /\A200 / } @res;

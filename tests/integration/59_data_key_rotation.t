@@ -7,13 +7,6 @@ use warnings;
 use Test::More;
 use BulwarkTest;
 
-sub code_at {
-	my ($secret, $t) = @_;
-	my $r = run_cmd(cmd => [ 'oathtool', '--totp', '-b', '-N', '@' . int($t), $secret ], timeout => 10);
-	die "oathtool failed: $r->{err}\n" unless defined $r->{exit} && $r->{exit} == 0;
-	chomp(my $c = $r->{out});
-	return $c;
-}
 my $dir = test_dir();
 my ($ka, $kb) = ('rotation-key-A-' . 'a' x 40, 'rotation-key-B-' . 'b' x 40);
 write_file("$dir/keys-a", "$ka\n", 0600);
@@ -38,7 +31,7 @@ my ($ue, $up, $uid) = $s->new_user('rot-u');
 my $c = $s->login($ue, $up);
 my $secret = $c->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
 $s->secret($secret);
-my $vr = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($secret, $t0 - 30) });
+my $vr = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($secret, $t0 - 30) });
 is($vr->{status}, 200, 'key A: 2FA enabled');
 my @rc = @{ $vr->{json}{recoveryCodes} || [] };
 $s->secret(@rc);
@@ -49,7 +42,7 @@ $s->stop;
 
 # B first, A after: A still opens; new secrets go under B
 $s = stack_with('keys-ba');
-is(login_code($s, $ue, $up, code_at($secret, $t0))->{status}, 200, 'keys B,A: the secret sealed under A still opens');
+is(login_code($s, $ue, $up, totp_code($secret, $t0))->{status}, 200, 'keys B,A: the secret sealed under A still opens');
 my ($ve, $vp, $vid) = $s->new_user('rot-v');
 my $vc = $s->login($ve, $vp);
 my $vs = $vc->req(POST => '/me/2fa/enable', csrf => 1)->{json}{secret} // '';
@@ -68,13 +61,13 @@ $s->stop;
 
 # B alone: U still logs in
 $s = stack_with('keys-b');
-is(login_code($s, $ue, $up, code_at($secret, $t0 + 30))->{status}, 200, 'key B alone: U logs in with a code');
+is(login_code($s, $ue, $up, totp_code($secret, $t0 + 30))->{status}, 200, 'key B alone: U logs in with a code');
 $s->stop;
 
 # A alone (B gone): 503 for the code, never a login; a recovery code still works
 $s = stack_with('keys-a');
 my $mark = $s->log_mark;
-error_is(login_code($s, $ue, $up, code_at($secret, time)), 503, 'Two-factor authentication is not configured',
+error_is(login_code($s, $ue, $up, totp_code($secret, time)), 503, 'Two-factor authentication is not configured',
 	'the sealing key missing: a code gets 503');
 is(scalar($s->events($mark, 'twofa_key_missing', userId => $uid)), 1, 'twofa_key_missing logged');
 is(login_code($s, $ue, $up, $rc[0])->{status}, 200, 'a recovery code needs no data key');

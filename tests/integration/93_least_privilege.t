@@ -123,13 +123,6 @@ sub all_started {
 	$s->wait_log(sub { (grep { ($_->{event} // '') eq 'worker_started' } @_) >= $n }, timeout => 20);
 }
 
-sub code_at {
-	my ($secret, $t) = @_;
-	my $r = run_cmd(cmd => [ 'oathtool', '--totp', '-b', '-N', '@' . int($t), $secret ], timeout => 10);
-	die "oathtool failed: $r->{err}\n" unless defined $r->{exit} && $r->{exit} == 0;
-	chomp(my $c = $r->{out});
-	return $c;
-}
 
 # ---------------------------------------------------------------------------
 # 1. spawn-fcgi starts the workers as root; BULWARK_USER=www-data; file mail
@@ -161,7 +154,7 @@ my $r = $c->req(POST => '/me/2fa/enable', csrf => 1);
 is($r->{status}, 200, '2FA enable: 200');
 my $secret = $r->{json}{secret} // '';
 $s->secret($secret);
-$r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => code_at($secret, time) });
+$r = $c->req(POST => '/me/2fa/verify', csrf => 1, body => { code => totp_code($secret, time) });
 is($r->{status}, 200, '2FA verify: 200');
 is($c->req(GET => '/me')->{json}{user}{twoFactorEnabled}, JSON::PP::true, 'GET /me: twoFactorEnabled');
 my ($e2, $p2) = $s->new_user('lpreset');
