@@ -5,14 +5,15 @@
 -- other session ends and every refresh family is revoked; a notice mail is
 -- queued.
 -- $1 user id, $2 the code's time step, $3 the pending secret verified
--- (bytea), $4 the recovery codes' hashes concatenated (10 x 32 bytes),
+-- (hex, as totp_pending read it), $4 the recovery codes' hashes concatenated (10 x 32 bytes),
 -- $5 the caller's session hash (bytea) or NULL.
 -- Returns the email; no row: replaced or enabled meanwhile.
 WITH t AS (
     UPDATE totp
        SET secret = pending_secret, kid = pending_kid,
            pending_secret = NULL, pending_kid = NULL, last_step = $2::bigint
-     WHERE user_id = $1::uuid AND secret IS NULL AND pending_secret = $3
+     WHERE user_id = $1::uuid AND secret IS NULL
+       AND pending_secret = decode($3, 'hex')
     RETURNING user_id
 ), u AS (
     UPDATE users

@@ -785,6 +785,8 @@ config_show(FILE *f)
 static void
 config_release(struct config *c)
 {
+	int i;
+
 	free(c->database_url);
 	if (c->jwt_secret != NULL)
 		crypto_wipe(c->jwt_secret, c->jwt_secret_len);
@@ -806,7 +808,7 @@ config_release(struct config *c)
 	while (c->cors_n > 0)
 		free(c->cors_list[--c->cors_n]);
 	free(c->totp_issuer);
-	for (int i = 0; i < c->n_data_keys; i++)
+	for (i = 0; i < c->n_data_keys; i++)
 		seal_key_wipe(&c->data_keys[i]);
 	memset(c, 0, sizeof *c);
 }

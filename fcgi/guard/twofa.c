@@ -131,16 +131,25 @@ twofa_open(struct request *req, const char *user_id, const char *sealed_hex,
 	return 0;
 }
 
+/* 1 when code as typed is a TOTP code (six digits once blanks and dashes
+ * are gone), with norm[] holding them; the caller wipes norm. */
+static int
+totp_typed(const char *code, size_t len, char norm[TWOFA_RECOVERY_LEN + 2])
+{
+	size_t n = normalize(code, len, norm, TWOFA_RECOVERY_LEN + 2);
+
+	return n == TOTP_DIGITS && all_digits(norm, n);
+}
+
 int
 twofa_totp_match(const unsigned char secret[TOTP_SECRET_BYTES],
     const char *code, size_t len, long long *step)
 {
 	char norm[TWOFA_RECOVERY_LEN + 2];
-	size_t n = normalize(code, len, norm, sizeof norm);
 	int rc = -1;
 
-	if (n == TOTP_DIGITS && all_digits(norm, n))
-		rc = totp_verify(secret, TOTP_SECRET_BYTES, norm, n,
+	if (totp_typed(code, len, norm))
+		rc = totp_verify(secret, TOTP_SECRET_BYTES, norm, TOTP_DIGITS,
 		    (long long)time(NULL), step);
 	crypto_wipe(norm, sizeof norm);
 	return rc;
@@ -153,21 +162,23 @@ twofa_check(struct request *req, const struct user *u, const char *code,
 	unsigned char secret[TOTP_SECRET_BYTES], hash[32];
 	char norm[TWOFA_RECOVERY_LEN + 2];
 	long long step;
-	size_t n;
 	enum db_status st;
 	PGresult *r;
 	int match;
 
-	n = normalize(code, len, norm, sizeof norm);
-	crypto_wipe(norm, sizeof norm);
-	if (n == TOTP_DIGITS) {
-		if (u->totp_sealed == NULL)
-			return TWOFA_WRONG;
-		if (twofa_open(req, u->id, u->totp_sealed, u->totp_kid,
-		    secret) < 0)
-			return TWOFA_ANSWERED;
-		match = twofa_totp_match(secret, code, len, &step) == 0;
-		crypto_wipe(secret, sizeof secret);
+	if (totp_typed(code, len, norm)) {
+		match = 0;
+		if (u->totp_sealed != NULL) {
+			if (twofa_open(req, u->id, u->totp_sealed, u->totp_kid,
+			    secret) < 0) {
+				crypto_wipe(norm, sizeof norm);
+				return TWOFA_ANSWERED;
+			}
+			match = totp_verify(secret, sizeof secret, norm,
+			    TOTP_DIGITS, (long long)time(NULL), &step) == 0;
+			crypto_wipe(secret, sizeof secret);
+		}
+		crypto_wipe(norm, sizeof norm);
 		if (!match)
 			return TWOFA_WRONG;
 		st = db_exec(req->arena, STMT_totp_use, &r, DB_TEXT(u->id),
@@ -184,6 +195,7 @@ twofa_check(struct request *req, const struct user *u, const char *code,
 		    LF_S("email", u->email), LF_S("ip", req->ip));
 		return TWOFA_REPLAY;
 	}
+	crypto_wipe(norm, sizeof norm);
 	if (twofa_recovery_hash(code, len, hash) < 0)
 		return TWOFA_WRONG;
 	st = db_exec(req->arena, STMT_recovery_use, &r, DB_TEXT(u->id),

@@ -148,7 +148,6 @@ void
 route_twofa_verify(struct request *req)
 {
 	unsigned char secret[TOTP_SECRET_BYTES];
-	unsigned char sealed[TOTP_SECRET_BYTES + SEAL_OVERHEAD];
 	unsigned char hashes[TWOFA_RECOVERY_CODES * 32];
 	char codes[TWOFA_RECOVERY_CODES][TWOFA_RECOVERY_LEN + 1];
 	struct field_value v[1];
@@ -180,11 +179,6 @@ route_twofa_verify(struct request *req)
 		return;
 	}
 	hex = db_text(r, 0, PENDING_SECRET);
-	if (strlen(hex) != 2 * sizeof sealed ||
-	    hex_decode(hex, sealed, sizeof sealed) < 0) {
-		respond_internal(req, "pending secret");
-		return;
-	}
 	if (twofa_open(req, u->id, hex, db_text(r, 0, PENDING_KID), secret) < 0)
 		return;
 	match = twofa_totp_match(secret, v[0].str, v[0].len, &step) == 0;
@@ -210,8 +204,7 @@ route_twofa_verify(struct request *req)
 		goto out;
 	}
 	st = db_exec(req->arena, STMT_totp_activate, &r, DB_TEXT(u->id),
-	    DB_INT(step), DB_BYTES(sealed, sizeof sealed),
-	    DB_BYTES(hashes, sizeof hashes),
+	    DB_INT(step), DB_TEXT(hex), DB_BYTES(hashes, sizeof hashes),
 	    DB_BYTES_IF(req->has_session, req->session_hash,
 	    sizeof req->session_hash));
 	if (st != DB_OK) {
