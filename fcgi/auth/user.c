@@ -33,7 +33,14 @@ user_json(const struct user *u)
 void
 respond_user(struct request *req, int status, const struct user *u)
 {
-	respond_json(req, status, J_OBJ("user", user_json(u)));
+	const struct json_field f[] = { J_STR("id", u->id),
+		J_STR("email", u->email), J_STR("role", u->role),
+		J_BOOL("emailVerified", u->email_verified),
+		J_BOOL("twoFactorEnabled", u->two_factor_enabled),
+		J_STR("createdAt", u->created_at) };
+
+	/* The same fields as user_json, written without json-c objects. */
+	respond_json(req, status, J_FIELDS("user", f, sizeof f / sizeof f[0]));
 }
 
 void

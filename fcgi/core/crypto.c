@@ -276,6 +276,22 @@ secret_mint(struct secret *s)
 }
 
 int
+crypto_random_text(char out[SECRET_TEXT_LEN + 1])
+{
+	unsigned char raw[SECRET_BYTES];
+	int rc = -1;
+
+	if (crypto_random(raw, sizeof raw) == 0 &&
+	    b64url_encode(raw, sizeof raw, out, SECRET_TEXT_LEN + 1) ==
+	    SECRET_TEXT_LEN)
+		rc = 0;
+	OPENSSL_cleanse(raw, sizeof raw);
+	if (rc < 0)
+		OPENSSL_cleanse(out, SECRET_TEXT_LEN + 1);
+	return rc;
+}
+
+int
 secret_derive(struct secret *s, const unsigned char key[32],
     const void *data, size_t n)
 {

@@ -57,6 +57,9 @@ struct secret {
 /* A fresh secret from RAND_bytes.  -1 (and s wiped) when the generator
  * fails. */
 int secret_mint(struct secret *s);
+/* 256 random bits as their 43 characters of base64url, without the hash
+ * secret_mint adds (for a value nothing stores: the CSRF cookie). */
+int crypto_random_text(char out[SECRET_TEXT_LEN + 1]);
 /* A secret derived from data with a server key: its text is the base64url
  * of HMAC-SHA256(key, data), so whoever holds the key derives the same
  * secret from the same data again, and nobody else can.  -1 (s wiped)

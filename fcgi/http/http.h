@@ -53,6 +53,7 @@ struct request {
 	/* Response state. */
 	int status;
 	char *extra_headers; /* "Name: value\r\n" lines, arena memory */
+	size_t extra_len, extra_cap;
 	int responded;
 	const char *csrf_cookie;  /* the csrf_token cookie as sent, or NULL */
 	int csrf_cookie_present;  /* ... and well-formed */
@@ -95,22 +96,27 @@ void respond(struct request *, int status, json_object *obj);
  *     respond_json(req, 401, J_STR("error", "Two-factor code required"),
  *         J_BOOL("twoFactorRequired", 1));
  * J_OBJ hands over an object (consumed; NULL stands for an allocation that
- * failed).  Any failure anywhere makes the whole answer one 500, logged.
+ * failed); J_FIELDS nests an object of fields, none of them copied.  Any
+ * failure anywhere makes the whole answer one 500, logged.
  */
-enum json_field_kind { JF_STR, JF_BOOL, JF_INT, JF_OBJ };
+enum json_field_kind { JF_STR, JF_BOOL, JF_INT, JF_OBJ, JF_FIELDS };
 
 struct json_field {
 	const char *key;
 	enum json_field_kind kind;
 	const char *str;  /* JF_STR; NULL is JSON null */
-	long long num;    /* JF_BOOL, JF_INT */
+	long long num;    /* JF_BOOL, JF_INT; JF_FIELDS: how many */
 	json_object *obj; /* JF_OBJ */
+	const struct json_field *sub; /* JF_FIELDS */
 };
 
-#define J_STR(k, v) ((struct json_field){ (k), JF_STR, (v), 0, NULL })
-#define J_BOOL(k, v) ((struct json_field){ (k), JF_BOOL, NULL, !!(v), NULL })
-#define J_INT(k, v) ((struct json_field){ (k), JF_INT, NULL, (long long)(v), NULL })
-#define J_OBJ(k, o) ((struct json_field){ (k), JF_OBJ, NULL, 0, (o) })
+#define J_STR(k, v) ((struct json_field){ .key = (k), .kind = JF_STR, .str = (v) })
+#define J_BOOL(k, v) ((struct json_field){ .key = (k), .kind = JF_BOOL, .num = !!(v) })
+#define J_INT(k, v) ((struct json_field){ .key = (k), .kind = JF_INT, .num = (long long)(v) })
+#define J_OBJ(k, o) ((struct json_field){ .key = (k), .kind = JF_OBJ, .obj = (o) })
+#define J_FIELDS(k, f, n)                                                    \
+	((struct json_field){ .key = (k), .kind = JF_FIELDS, .sub = (f),     \
+	    .num = (long long)(n) })
 
 /* A new object with fields f[0..n), or NULL; every J_OBJ is consumed
  * either way. */
@@ -123,6 +129,12 @@ json_object *json_build(const struct json_field *f, size_t n);
  * list or item is a failure.  Returns list, or NULL. */
 json_object *json_push(json_object *list, json_object *item);
 
+/* The object of fields f[0..n) as JSON text in arena memory (NUL-ended,
+ * its length in *len), written directly, without json-c objects, so a
+ * handler's answer costs one pass; NULL when out of memory or a J_OBJ is
+ * NULL.  Consumes no J_OBJ (respond_fields does). */
+char *json_fields_text(struct arena *, const struct json_field *f, size_t n,
+    size_t *len);
 void respond_fields(struct request *, int status, const struct json_field *,
     size_t n);
 #define respond_json(req, status, ...)                                       \

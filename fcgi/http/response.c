@@ -12,44 +12,268 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "http/http.h"
 
 #define HEADERS_MAX 8192
 
-static const char security_headers[] =
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-Frame-Options: DENY\r\n"
-    "Referrer-Policy: strict-origin-when-cross-origin\r\n"
-    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
-    "Cache-Control: no-store\r\n";
+#define SECURITY_HEADERS                                                     \
+    "X-Content-Type-Options: nosniff\r\n"                                  \
+    "X-Frame-Options: DENY\r\n"                                            \
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n"                 \
+    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"   \
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" \
+    "Cache-Control: no-store\r\n"
+
+/* A buffer in arena memory that grows as text is appended; bad once an
+ * allocation failed (nothing more is appended then). */
+struct out {
+	struct arena *a;
+	char *p;
+	size_t len, cap;
+	int bad;
+};
+
+/* Makes room for n more bytes and a NUL; 0, or -1 (bad) out of memory. */
+static int
+out_grow(struct out *o, size_t n)
+{
+	size_t cap = o->cap > 0 ? o->cap : 512;
+	char *p;
+
+	if (o->bad)
+		return -1;
+	while (cap - o->len <= n) {
+		if (cap > ((size_t)-1) / 2) {
+			o->bad = 1;
+			return -1;
+		}
+		cap *= 2;
+	}
+	if ((p = arena_alloc(o->a, cap)) == NULL) {
+		o->bad = 1;
+		return -1;
+	}
+	if (o->len > 0)
+		memcpy(p, o->p, o->len);
+	o->p = p;
+	o->cap = cap;
+	return 0;
+}
+
+/* Appends n bytes; the text is NUL-ended by out_end, not here. */
+static inline void
+out_put(struct out *o, const char *s, size_t n)
+{
+	if (o->cap - o->len <= n && out_grow(o, n) < 0)
+		return;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+/* The text so far, NUL-ended (out_put keeps room for it), or NULL. */
+static char *
+out_end(struct out *o)
+{
+	if (o->bad || (o->p == NULL && out_grow(o, 0) < 0))
+		return NULL;
+	o->p[o->len] = '\0';
+	return o->p;
+}
+
+#define OUT_LIT(o, lit) out_put((o), (lit), sizeof(lit) - 1)
+
+static void
+out_cstr(struct out *o, const char *s)
+{
+	out_put(o, s, strlen(s));
+}
+
+/* v in decimal. */
+static void
+out_num(struct out *o, long long v)
+{
+	char tmp[24];
+	unsigned long long u = v < 0 ? -(unsigned long long)v :
+	    (unsigned long long)v;
+	size_t i = sizeof tmp;
+
+	do
+		tmp[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		tmp[--i] = '-';
+	out_put(o, tmp + i, sizeof tmp - i);
+}
+
+/* s as a JSON string: quotes and backslashes escaped, control characters
+ * as \uXXXX (or their short forms), a byte that begins no valid UTF-8
+ * sequence as U+FFFD, so the answer is always valid JSON in UTF-8. */
+static void
+out_jstr(struct out *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k;
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	OUT_LIT(o, "\"");
+	while (i < n) {
+		for (k = i; k < n && p[k] >= 0x20 && p[k] < 0x7f &&
+		    p[k] != '"' && p[k] != '\\'; k++)
+			;
+		if (k > i) { /* a run of plain ASCII: one copy */
+			out_put(o, s + i, k - i);
+			i = k;
+			continue;
+		}
+		switch (p[i]) {
+		case '"': OUT_LIT(o, "\\\""); break;
+		case '\\': OUT_LIT(o, "\\\\"); break;
+		case '\n': OUT_LIT(o, "\\n"); break;
+		case '\r': OUT_LIT(o, "\\r"); break;
+		case '\t': OUT_LIT(o, "\\t"); break;
+		default:
+			if (p[i] < 0x20 || p[i] == 0x7f) {
+				esc[4] = hex[p[i] >> 4];
+				esc[5] = hex[p[i] & 15];
+				out_put(o, esc, sizeof esc);
+			} else if ((k = utf8_seq(p + i, n - i)) == 0)
+				OUT_LIT(o, "\\ufffd");
+			else {
+				out_put(o, s + i, k);
+				i += k;
+				continue;
+			}
+		}
+		i++;
+	}
+	OUT_LIT(o, "\"");
+}
+
+static void
+out_fields(struct out *o, const struct json_field *f, size_t n)
+{
+	const char *t;
+	size_t i;
+
+	OUT_LIT(o, "{");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			OUT_LIT(o, ",");
+		out_jstr(o, f[i].key);
+		OUT_LIT(o, ":");
+		switch (f[i].kind) {
+		case JF_STR:
+			if (f[i].str == NULL)
+				OUT_LIT(o, "null");
+			else
+				out_jstr(o, f[i].str);
+			break;
+		case JF_BOOL:
+			if (f[i].num)
+				OUT_LIT(o, "true");
+			else
+				OUT_LIT(o, "false");
+			break;
+		case JF_INT:
+			out_num(o, f[i].num);
+			break;
+		case JF_FIELDS:
+			out_fields(o, f[i].sub, (size_t)f[i].num);
+			break;
+		default: /* JF_OBJ */
+			t = f[i].obj == NULL ? NULL :
+			    json_object_to_json_string_ext(f[i].obj,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE);
+			if (t == NULL)
+				o->bad = 1;
+			else
+				out_cstr(o, t);
+			break;
+		}
+	}
+	OUT_LIT(o, "}");
+}
+
+char *
+json_fields_text(struct arena *a, const struct json_field *f, size_t n,
+    size_t *len)
+{
+	struct out o = { a, NULL, 0, 0, 0 };
+
+	out_fields(&o, f, n);
+	*len = o.len;
+	return out_end(&o);
+}
+
+/* Every J_OBJ of f[from..n), nested ones included, released. */
+static void
+fields_release(const struct json_field *f, size_t n, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < n; i++)
+		if (f[i].kind == JF_OBJ)
+			json_object_put(f[i].obj);
+		else if (f[i].kind == JF_FIELDS)
+			fields_release(f[i].sub, (size_t)f[i].num, 0);
+}
+
+/* Appends "name: value\r\n" to the request's extra headers. */
+static int
+header_add(struct request *req, const char *const *parts, size_t nparts)
+{
+	struct out o = { req->arena, req->extra_headers, req->extra_len,
+		req->extra_cap, 0 };
+	size_t i;
+
+	for (i = 0; i < nparts; i++)
+		out_cstr(&o, parts[i]);
+	OUT_LIT(&o, "\r\n");
+	if (out_end(&o) == NULL) {
+		/* What was there stays, whole lines only. */
+		if (req->extra_headers != NULL)
+			req->extra_headers[req->extra_len] = '\0';
+		return -1;
+	}
+	req->extra_headers = o.p;
+	req->extra_len = o.len;
+	req->extra_cap = o.cap;
+	return 0;
+}
 
 int
 response_header(struct request *req, const char *name, const char *value)
 {
-	char *h;
+	const char *parts[] = { name, ": ", value };
 
 	/* Header values come from our own code; refuse CR/LF all the same. */
 	if (strpbrk(value, "\r\n") != NULL)
 		return -1;
-	h = arena_printf(req->arena, "%s%s: %s\r\n",
-	    req->extra_headers != NULL ? req->extra_headers : "", name, value);
-	if (h == NULL)
-		return -1;
-	req->extra_headers = h;
-	return 0;
+	return header_add(req, parts, sizeof parts / sizeof parts[0]);
 }
 
 int
 response_cookie(struct request *req, const char *name, const char *value,
     long max_age, int http_only)
 {
-	char v[512];
+	char age[24];
+	size_t i = sizeof age;
+	unsigned long u = max_age < 0 ? 0 : (unsigned long)max_age;
+	const char *parts[] = { "Set-Cookie: ", name, "=", value, "; ",
+		http_only ? "HttpOnly; " : "", "SameSite=Lax; Path=/; Max-Age=",
+		NULL, cfg.cookie_secure ? "; Secure" : "" };
 
-	snprintf(v, sizeof v, "%s=%s; %sSameSite=Lax; Path=/; Max-Age=%ld%s",
-	    name, value, http_only ? "HttpOnly; " : "", max_age,
-	    cfg.cookie_secure ? "; Secure" : "");
-	return response_header(req, "Set-Cookie", v);
+	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n") != NULL)
+		return -1;
+	age[--i] = '\0';
+	do
+		age[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	parts[7] = age + i;
+	return header_add(req, parts, sizeof parts / sizeof parts[0]);
 }
 
 static const char *
@@ -86,34 +310,45 @@ send_all(struct request *req, const char *head, size_t hlen, const char *body,
 		    LF_S("ip", req->ip));
 }
 
-/* The status line and every header, with the blank line that ends them. */
-static int
-format_head(char *head, size_t cap, int status, size_t blen,
-    const char *extra)
+/* The status line and every header, with the blank line that ends them;
+ * NULL when out of memory. */
+static char *
+format_head(struct request *req, int status, size_t blen, const char *extra,
+    size_t elen, size_t *hlen)
 {
-	return snprintf(head, cap,
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "%s%s\r\n",
-	    status, reason(status), blen, security_headers,
-	    extra != NULL ? extra : "");
+	struct out o = { req->arena, NULL, 0, 0, 0 };
+
+	OUT_LIT(&o, "Status: ");
+	out_num(&o, status);
+	OUT_LIT(&o, " ");
+	out_cstr(&o, reason(status));
+	OUT_LIT(&o, "\r\nContent-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: ");
+	out_num(&o, (long long)blen);
+	OUT_LIT(&o, "\r\n");
+	OUT_LIT(&o, SECURITY_HEADERS);
+	if (extra != NULL)
+		out_put(&o, extra, elen);
+	OUT_LIT(&o, "\r\n");
+	*hlen = o.len;
+	return out_end(&o);
 }
 
-void
-respond(struct request *req, int status, json_object *obj)
+/* Sends status and body (NULL: the plain 500), with the security headers,
+ * the csrf_token cookie and the handler's headers. */
+static void
+respond_body(struct request *req, int status, const char *body, size_t blen)
 {
 	static const char oom_body[] = "{\"error\":\"Internal server error\"}";
-	char head[HEADERS_MAX];
-	struct secret tok;
-	const char *body;
-	size_t blen;
-	int n;
+	static const char oom_head[] = "Status: 500 Internal Server Error\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: 33\r\n" SECURITY_HEADERS "\r\n";
+	char tok[SECRET_TEXT_LEN + 1];
+	const char *head;
+	size_t hlen;
 
-	if (req->responded) {
-		json_object_put(obj);
+	if (req->responded)
 		return;
-	}
 	req->responded = 1;
 	if (req->csrf_want[0] != '\0') {
 		/* The session's token, set whenever the browser lacks it. */
@@ -127,28 +362,40 @@ respond(struct request *req, int status, json_object *obj)
 		 * (exposed to listed origins alone). */
 		if (req->cors)
 			response_header(req, "X-CSRF-Token", req->csrf_want);
-	} else if (!req->csrf_cookie_present && secret_mint(&tok) == 0) {
+	} else if (!req->csrf_cookie_present && crypto_random_text(tok) == 0) {
 		req->csrf_cookie_present = 1;
-		response_cookie(req, "csrf_token", tok.text, 86400, 0);
-		secret_wipe(&tok);
+		response_cookie(req, "csrf_token", tok, 86400, 0);
+		crypto_wipe(tok, sizeof tok);
 	}
-	body = obj != NULL ? json_object_to_json_string_ext(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 	if (body == NULL) {
 		status = 500;
 		body = oom_body;
+		blen = sizeof oom_body - 1;
 	}
-	blen = strlen(body);
-	n = format_head(head, sizeof head, status, blen, req->extra_headers);
-	if (n < 0 || (size_t)n >= sizeof head) {
-		/* Headers too large to send: the plain 500, without them. */
+	head = format_head(req, status, blen, req->extra_headers,
+	    req->extra_len, &hlen);
+	if (head == NULL || hlen > HEADERS_MAX) {
+		/* Headers too large to send, or no memory for them: the plain
+		 * 500, without them. */
 		status = 500;
+		head = oom_head;
+		hlen = sizeof oom_head - 1;
 		body = oom_body;
-		blen = strlen(body);
-		n = format_head(head, sizeof head, status, blen, NULL);
+		blen = sizeof oom_body - 1;
 	}
 	req->status = status;
-	send_all(req, head, (size_t)n, body, blen);
+	send_all(req, head, hlen, body, blen);
+}
+
+void
+respond(struct request *req, int status, json_object *obj)
+{
+	const char *body = NULL;
+
+	if (!req->responded && obj != NULL)
+		body = json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	respond_body(req, status, body, body != NULL ? strlen(body) : 0);
 	json_object_put(obj);
 }
 
@@ -174,6 +421,10 @@ json_build(const struct json_field *f, size_t n)
 			if ((v = json_object_new_int64(f[i].num)) == NULL)
 				goto fail;
 			break;
+		case JF_FIELDS: /* its J_OBJs released on failure */
+			if ((v = json_build(f[i].sub, (size_t)f[i].num)) == NULL)
+				goto fail;
+			break;
 		default: /* JF_OBJ: ours now, whatever happens */
 			if ((v = f[i].obj) == NULL)
 				goto fail;
@@ -187,9 +438,7 @@ json_build(const struct json_field *f, size_t n)
 	return o;
 fail:
 	/* The objects not yet handed over are still ours to release. */
-	for (i++; i < n; i++)
-		if (f[i].kind == JF_OBJ)
-			json_object_put(f[i].obj);
+	fields_release(f, n, i + 1);
 	json_object_put(o);
 	return NULL;
 }
@@ -210,13 +459,18 @@ void
 respond_fields(struct request *req, int status, const struct json_field *f,
     size_t n)
 {
-	json_object *o = json_build(f, n);
+	size_t len = 0;
+	char *body = req->responded ? NULL : json_fields_text(req->arena, f, n,
+	    &len);
 
-	if (o == NULL) {
+	fields_release(f, n, 0);
+	if (req->responded)
+		return;
+	if (body == NULL) {
 		respond_internal(req, "response");
 		return;
 	}
-	respond(req, status, o);
+	respond_body(req, status, body, len);
 }
 
 void
