@@ -82,7 +82,9 @@ struct conn {
 	FCGX_Request fr;
 	int fd;
 	enum cstate state;
+	int watched;        /* in the epoll set (not before it must wait) */
 	int edge;           /* watched edge-triggered: waits for more bytes */
+	int bounded;        /* SO_RCVTIMEO and SO_SNDTIMEO set */
 	size_t need;        /* bytes pending before a new check makes sense */
 	long long deadline; /* ms (clock_ms); 0: none */
 	long long used;     /* ms of its last request: idle ones go LRU */
@@ -130,18 +132,27 @@ set_state(struct conn *c, enum cstate st)
 		conn_hw--;
 }
 
-static void
+/* Puts c in the epoll set, or changes how it is watched; -1 when epoll
+ * refused (the caller closes it: a connection nobody watches would never
+ * be served). */
+static int
 conn_watch(struct conn *c, int edge)
 {
 	struct epoll_event ev;
 
-	if (c->edge == edge)
-		return;
+	if (c->watched && c->edge == edge)
+		return 0;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | (edge ? EPOLLET : 0);
 	ev.data.u32 = (uint32_t)(c - conns) + 1;
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->edge = edge;
+	if (epoll_ctl(epfd, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd,
+	    &ev) < 0) {
+		log_msg("warning", "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	c->edge = edge;
+	c->watched = 1;
+	return 0;
 }
 
 static void
@@ -149,12 +160,26 @@ conn_close(struct conn *c)
 {
 	if (c->state == C_FREE)
 		return;
-	if (c->fd >= 0) {
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* close() takes it out of the epoll set too: no other descriptor
+	 * refers to the connection (the mail helper was forked before any
+	 * was accepted, and nothing dups them). */
+	if (c->fd >= 0)
 		close(c->fd);
-	}
 	c->fd = -1;
 	set_state(c, C_FREE);
+}
+
+/* Reads and writes libfcgi does on c wait at most the read timeout.  Not
+ * needed while every request is whole before it is handed over and the
+ * answer fits the socket's buffer (http/response.c bounds a larger one
+ * itself), so a connection that serves one request and closes, what
+ * lighttpd and Apache make, never pays for them. */
+static void
+conn_bound(struct conn *c)
+{
+	if (!c->bounded)
+		request_bound_io(c->fd);
+	c->bounded = 1;
 }
 
 /* The held connection to give up for a new one: the least recently used
@@ -208,7 +233,7 @@ listener_pause(int on)
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.u32 = LISTENER;
 	if (on && !listener_paused) {
 		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
@@ -228,8 +253,6 @@ accept_one(void)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	struct epoll_event ev;
-	struct timeval tv;
 	struct conn *c = NULL;
 	int fd, i, one = 1, rcvbuf = FC_WINDOW * 2;
 
@@ -261,12 +284,7 @@ accept_one(void)
 		c = conn_victim(0);
 		conn_close(c);
 	}
-	/* Reads and writes inside a request wait at most the read timeout;
-	 * the check needs a receive buffer that holds a whole request. */
-	tv.tv_sec = cfg.read_timeout;
-	tv.tv_usec = 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	/* The check needs a receive buffer that holds a whole request. */
 	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof one);
@@ -282,21 +300,18 @@ accept_one(void)
 	c->fr.detached = 1;
 	c->fd = fd;
 	set_state(c, C_NEW);
+	c->watched = 0;
 	c->edge = 0;
+	c->bounded = 0;
 	c->need = 0;
 	c->deadline = clock_ms() + cfg.read_timeout * 1000;
 	c->used = clock_ms();
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.u32 = (uint32_t)(c - conns) + 1;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_msg("warning", "epoll_ctl: %s", strerror(errno));
-		close(fd);
-		set_state(c, C_FREE);
-		return 0;
-	}
-	/* The web server has usually sent the request with the connect. */
+	/* The web server has usually sent the request with the connect: it
+	 * is served now, and a connection closed after it never enters the
+	 * epoll set.  One that must wait, or is kept, is watched from here. */
 	(void)conn_check(c);
+	if (c->state != C_FREE && !c->watched && conn_watch(c, 0) < 0)
+		conn_close(c);
 	return 0;
 }
 
@@ -371,7 +386,11 @@ handle(struct conn *c, struct arena *a, int whole)
 		c->deadline = 0;
 		c->need = 0;
 		c->used = clock_ms();
-		conn_watch(c, 0);
+		/* Requests to come may be pipelined behind answers the web
+		 * server has not read yet: from now on every write is bounded. */
+		conn_bound(c);
+		if (conn_watch(c, 0) < 0)
+			conn_close(c);
 	} else if (whole) {
 		conn_close(c); /* all it sent has been read: nothing to lose */
 	} else {
@@ -380,7 +399,8 @@ handle(struct conn *c, struct arena *a, int whole)
 		(void)shutdown(c->fd, SHUT_WR);
 		set_state(c, C_LINGER);
 		c->deadline = clock_ms() + LINGER_MS;
-		conn_watch(c, 0);
+		if (conn_watch(c, 0) < 0)
+			conn_close(c);
 	}
 }
 
@@ -429,11 +449,18 @@ conn_check(struct conn *c)
 		if (c->state != C_NEW)
 			set_state(c, C_PARTIAL);
 		c->need = r.need;
-		conn_watch(c, 1);
+		if (conn_watch(c, 1) < 0)
+			conn_close(c);
 		return 0;
 	}
 	c->need = 0;
-	conn_watch(c, 0);
+	if (c->watched && conn_watch(c, 0) < 0) {
+		conn_close(c);
+		return 0;
+	}
+	/* A body past what the check saw is read by libfcgi as it comes. */
+	if (rc != FC_READY)
+		conn_bound(c);
 	if (FCGX_Accept_r(&c->fr) < 0) {
 		/* libfcgi disagreed with the check and closed it. */
 		log_event("warning", "fastcgi_refused",
@@ -538,8 +565,11 @@ worker_run(int listen_fd, int ready_fd)
 		    strerror(errno));
 		return 1;
 	}
+	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all of
+	 * them only for the others to find EAGAIN (a worker busy with a
+	 * request is not woken; it finds the socket ready when it waits). */
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.u32 = LISTENER;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
 		log_msg("error", "listening socket unusable: %s",

@@ -74,6 +74,9 @@ const char *request_header(struct request *, const char *cgi_name);
 const char *request_cookie(struct request *, const char *name);
 /* Value of query parameter name (percent-decoded), or NULL. */
 const char *request_query(struct request *, const char *name);
+/* Bounds every read and write on the web server's connection fd to
+ * BULWARK_READ_TIMEOUT (SO_RCVTIMEO, SO_SNDTIMEO). */
+void request_bound_io(int fd);
 /* Reads the body: 413 past the limit, 400 when truncated.  Returns 0 or -1
  * when a response has been sent. */
 int request_read_body(struct request *);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -17,6 +19,17 @@
 #include "http/http.h"
 
 #define USER_AGENT_MAX 256
+
+void
+request_bound_io(int fd)
+{
+	struct timeval tv;
+
+	tv.tv_sec = cfg.read_timeout;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
 
 static const char *
 param(struct request *req, const char *name)

@@ -16,6 +16,7 @@
 #include "http/http.h"
 
 #define HEADERS_MAX 8192
+#define RESPONSE_UNBOUNDED_MAX 8192
 
 #define SECURITY_HEADERS                                                     \
     "X-Content-Type-Options: nosniff\r\n"                                  \
@@ -300,6 +301,12 @@ static void
 send_all(struct request *req, const char *head, size_t hlen, const char *body,
     size_t blen)
 {
+	/* What fits a socket's first buffer (16 KiB for TCP, far more for a
+	 * Unix socket) is written without waiting even to a web server that
+	 * reads nothing; a larger answer could wait on one, so its writes are
+	 * bounded (the worker bounds every connection it keeps). */
+	if (hlen + blen > RESPONSE_UNBOUNDED_MAX && req->fcgi->ipcFd >= 0)
+		request_bound_io(req->fcgi->ipcFd);
 	/* FCGX_Finish_r sends what is buffered with the end of the request:
 	 * an early flush would only cost the web server a second read. */
 	if (FCGX_PutStr(head, (int)hlen, req->fcgi->out) != (int)hlen ||

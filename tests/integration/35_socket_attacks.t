@@ -5,7 +5,9 @@
 # many connections that send nothing.  No worker dies, ordinary requests
 # through lighttpd keep being answered within a second, and what is
 # half-sent is closed after BULWARK_READ_TIMEOUT.  Under bulwark serve and
-# spawn-fcgi.
+# spawn-fcgi.  Last, a peer that sends request after request on a kept
+# connection and reads none of the answers: the worker's writes wait
+# BULWARK_READ_TIMEOUT at most, so even a pool of one worker comes back.
 use strict;
 use warnings;
 use Test::More;
@@ -111,6 +113,43 @@ for my $mode ('serve', 'spawn-fcgi') {
 	cmp_ok(scalar @ev, '>=', 64, "$mode: each logged as fastcgi_timeout");
 	is(slow_requests($s, 3), 0, "$mode: requests are still answered at once after them");
 	is_deeply([ $s->worker_pids ], \@workers, "$mode: no worker died, none restarted");
+	$s->stop;
+}
+
+# --- a peer that asks and never reads.  Answers pile up in the socket
+# until the worker's write would wait; with one worker, a request through
+# lighttpd is answered only once that write gave up.  (One request at a
+# time, as a web server sends them: libfcgi reads ahead, so requests sent
+# back to back would not all be read as requests.)
+{
+	my $s = start_stack(workers => 1, mode => 'serve', env => { BULWARK_READ_TIMEOUT => $TIMEOUT });
+	my $c = fcgi_connect($s->{pool}[0]{sock});
+	$c->blocking(0);
+	my $one = fcgi_request_bytes(keep => 1, path => '/health');
+	my ($sent, $stuck_since, $pending) = (0, undef, '');
+	my $t0 = time;
+	while ($sent < 3000 && time - $t0 < 15) {
+		local $SIG{PIPE} = 'IGNORE';
+		$pending = $one if $pending eq '';
+		my $n = syswrite($c, $pending);
+		last if !defined $n && !$!{EAGAIN};
+		if (defined $n) {
+			substr($pending, 0, $n, '');
+			if ($pending eq '') { $sent++; $stuck_since = undef; sleep 0.002; next }
+		}
+		$stuck_since //= time;
+		last if time - $stuck_since > 1; # the worker stopped reading: its write waits
+		sleep 0.02;
+	}
+	ok(defined $stuck_since, "a peer that reads nothing: after $sent requests the worker stopped reading them (its answer cannot be written)");
+	my $t_ask = time;
+	my $r = $s->req(GET => '/health', timeout => $TIMEOUT + 8);
+	my $took = time - $t_ask;
+	is($r->{status}, 200, 'one worker: a request through lighttpd is still answered');
+	ok($took < $TIMEOUT + 3, "within BULWARK_READ_TIMEOUT ($TIMEOUT s) and a little: the blocked write gave up") or diag "${took}s";
+	my @w = $s->worker_pids;
+	is(scalar @w, 1, 'the worker did not die');
+	close $c;
 	$s->stop;
 }
 
