@@ -133,7 +133,7 @@ handle(FCGX_Request *fr, const char *id)
 #define MAXCONN 256
 
 static FCGX_Request reqs[MAXCONN];
-static int inuse[MAXCONN];
+static int inuse[MAXCONN], watched[MAXCONN];
 
 static void
 serve_conn(int epfd, int i, const char *id)
@@ -153,9 +153,19 @@ serve_conn(int epfd, int i, const char *id)
 	if (reqs[i].ipcFd < 0)
 		inuse[i] = 0;
 	else if (!keep) {
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, reqs[i].ipcFd, NULL);
-		close(reqs[i].ipcFd);
+		close(reqs[i].ipcFd); /* leaves the epoll set with it */
 		inuse[i] = 0;
+	} else if (!watched[i]) {
+		struct epoll_event ev;
+
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, reqs[i].ipcFd, &ev) < 0) {
+			close(reqs[i].ipcFd);
+			inuse[i] = 0;
+		} else
+			watched[i] = 1;
 	}
 	busy = 0;
 }
@@ -167,6 +177,7 @@ main(void)
 	struct epoll_event ev, evs[64];
 	struct sigaction sa;
 	int epfd, fd, i, k, n;
+	char peek;
 
 	if (id == NULL || *id == '\0')
 		id = "1";
@@ -195,8 +206,10 @@ main(void)
 		perror("pk_responder: epoll");
 		return 1;
 	}
+	/* The listening socket wakes one idle worker per connection, as
+	 * Bulwark's does (EPOLLEXCLUSIVE). */
 	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.u32 = MAXCONN;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) < 0) {
 		perror("pk_responder: epoll_ctl");
@@ -232,13 +245,23 @@ main(void)
 			reqs[i].ipcFd = fd;
 			reqs[i].keepConnection = 1;
 			reqs[i].detached = 1;
+			inuse[i] = 1;
+			watched[i] = 0;
+			/* Like Bulwark's worker: a request that came with the
+			 * connection is served at once, and only a connection
+			 * that must wait, or is kept, enters the epoll set. */
+			if (recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+				serve_conn(epfd, i, id);
+				continue;
+			}
 			ev.events = EPOLLIN;
 			ev.data.u32 = (uint32_t)i;
 			if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 				close(fd);
+				inuse[i] = 0;
 				continue;
 			}
-			inuse[i] = 1;
+			watched[i] = 1;
 		}
 	}
 	PQfinish(conn);
