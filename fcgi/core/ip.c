@@ -121,6 +121,26 @@ trusted(const struct ip_list *l, const struct ipaddr *a)
 static const char *
 format(const struct ipaddr *a, char out[IP_TEXT_MAX])
 {
+	size_t o = 0;
+	int i;
+
+	/* IPv4, on every request: the dotted quad by hand (glibc's
+	 * inet_ntop goes through sprintf). */
+	if (a->family == AF_INET) {
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->addr[i];
+
+			if (i > 0)
+				out[o++] = '.';
+			if (v >= 100)
+				out[o++] = (char)('0' + v / 100);
+			if (v >= 10)
+				out[o++] = (char)('0' + v / 10 % 10);
+			out[o++] = (char)('0' + v % 10);
+		}
+		out[o] = '\0';
+		return out;
+	}
 	if (inet_ntop(a->family, a->addr, out, IP_TEXT_MAX) == NULL)
 		snprintf(out, IP_TEXT_MAX, "unknown");
 	return out;

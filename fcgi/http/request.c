@@ -63,10 +63,53 @@ sanitize(struct arena *a, const char *s, size_t max)
 	return out;
 }
 
+/* The CGI variables every request reads, found in one pass over the
+ * parameters: FCGX_GetParam walks them all again for each name. */
+enum { P_METHOD, P_PATH_INFO, P_SCRIPT_NAME, P_QUERY, P_CONTENT_TYPE,
+	P_CONTENT_LENGTH, P_COOKIE, P_USER_AGENT, P_REMOTE_ADDR, P_XFF, P_N };
+
+#define P_NAME(s) { (s), sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} wanted[P_N] = {
+	[P_METHOD] = P_NAME("REQUEST_METHOD"),
+	[P_PATH_INFO] = P_NAME("PATH_INFO"),
+	[P_SCRIPT_NAME] = P_NAME("SCRIPT_NAME"),
+	[P_QUERY] = P_NAME("QUERY_STRING"),
+	[P_CONTENT_TYPE] = P_NAME("CONTENT_TYPE"),
+	[P_CONTENT_LENGTH] = P_NAME("CONTENT_LENGTH"),
+	[P_COOKIE] = P_NAME("HTTP_COOKIE"),
+	[P_USER_AGENT] = P_NAME("HTTP_USER_AGENT"),
+	[P_REMOTE_ADDR] = P_NAME("REMOTE_ADDR"),
+	[P_XFF] = P_NAME("HTTP_X_FORWARDED_FOR"),
+};
+
+/* v[k]: the value of wanted[k], or NULL; the first of a name wins, as
+ * with FCGX_GetParam. */
+static void
+params_scan(char **envp, const char *v[P_N])
+{
+	char **e;
+	size_t k, found = 0;
+
+	for (k = 0; k < P_N; k++)
+		v[k] = NULL;
+	for (e = envp; e != NULL && *e != NULL && found < P_N; e++)
+		for (k = 0; k < P_N; k++)
+			if (v[k] == NULL && (*e)[0] == wanted[k].name[0] &&
+			    strncmp(*e, wanted[k].name, wanted[k].len) == 0 &&
+			    (*e)[wanted[k].len] == '=') {
+				v[k] = *e + wanted[k].len + 1;
+				found++;
+				break;
+			}
+}
+
 int
 request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 {
-	const char *v, *pi, *sn;
+	const char *p[P_N], *v;
 	char *end, ip[IP_TEXT_MAX];
 	long n;
 
@@ -74,26 +117,24 @@ request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 	req->fcgi = fr;
 	req->arena = a;
 	req->status = 0;
-	v = param(req, "REQUEST_METHOD");
+	params_scan(fr->envp, p);
+	v = p[P_METHOD];
 	req->method = (v != NULL && *v != '\0') ? v : "GET";
 	/* Mounted under a prefix the prefix is SCRIPT_NAME and the route is
 	 * PATH_INFO; mounted at the root one of them holds the whole path. */
-	pi = param(req, "PATH_INFO");
-	sn = param(req, "SCRIPT_NAME");
-	if (pi != NULL && *pi != '\0')
-		req->path = pi;
-	else if (sn != NULL && *sn != '\0')
-		req->path = sn;
+	if (p[P_PATH_INFO] != NULL && *p[P_PATH_INFO] != '\0')
+		req->path = p[P_PATH_INFO];
+	else if (p[P_SCRIPT_NAME] != NULL && *p[P_SCRIPT_NAME] != '\0')
+		req->path = p[P_SCRIPT_NAME];
 	else
 		req->path = "/";
-	v = param(req, "QUERY_STRING");
-	req->query = v != NULL ? v : "";
-	req->content_type = param(req, "CONTENT_TYPE");
-	req->cookie_header = param(req, "HTTP_COOKIE");
-	v = param(req, "HTTP_USER_AGENT");
+	req->query = p[P_QUERY] != NULL ? p[P_QUERY] : "";
+	req->content_type = p[P_CONTENT_TYPE];
+	req->cookie_header = p[P_COOKIE];
+	v = p[P_USER_AGENT];
 	req->user_agent = sanitize(a, v != NULL ? v : "", USER_AGENT_MAX);
 	req->content_length = -1;
-	if ((v = param(req, "CONTENT_LENGTH")) != NULL && *v != '\0') {
+	if ((v = p[P_CONTENT_LENGTH]) != NULL && *v != '\0') {
 		errno = 0;
 		n = strtol(v, &end, 10);
 		/* Digits only: no sign, no space.  A number past LONG_MAX is
@@ -103,8 +144,7 @@ request_init(struct request *req, FCGX_Request *fr, struct arena *a)
 		else
 			req->content_length = errno == ERANGE ? LONG_MAX : n;
 	}
-	ip_client(param(req, "REMOTE_ADDR"), param(req, "HTTP_X_FORWARDED_FOR"),
-	    &cfg.proxies, ip);
+	ip_client(p[P_REMOTE_ADDR], p[P_XFF], &cfg.proxies, ip);
 	req->ip = arena_strdup(a, ip) ?: "unknown";
 	req->csrf_cookie = v = request_cookie(req, "csrf_token");
 	req->csrf_cookie_present = v != NULL && secret_text_valid(v);

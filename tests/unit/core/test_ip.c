@@ -3,6 +3,8 @@
  * ip_list_parse's parsing of BULWARK_TRUSTED_PROXIES, and ip_limit_key.
  */
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/ip.h"
@@ -63,6 +65,32 @@ test_no_proxies(void)
 	is_str(ip_for("2001:0db8:0000:0000:0000:0000:0000:0001", NULL),
 	    "2001:db8::1", "IPv6 zeros compressed");
 	is_str(ip_for("::1", NULL), "::1", "IPv6 loopback");
+	{
+		/* The dotted quad is written by hand: the same text as
+		 * inet_ntop for every octet value. */
+		char in[32], want[INET_ADDRSTRLEN];
+		unsigned char b[4];
+		int v, bad = 0;
+
+		for (v = 0; v < 256; v++) {
+			b[0] = (unsigned char)v;
+			b[1] = (unsigned char)(255 - v);
+			b[2] = (unsigned char)(v % 10);
+			b[3] = (unsigned char)(v / 10 * 10);
+			inet_ntop(AF_INET, b, want, sizeof want);
+			snprintf(in, sizeof in, "%d.%d.%d.%d", b[0], b[1], b[2],
+			    b[3]);
+			if (strcmp(ip_for(in, NULL), want) != 0)
+				bad++;
+		}
+		ok(bad == 0, "IPv4 text for octets 0..255 is inet_ntop's "
+		    "(%d differ)", bad);
+		is_str(ip_for("0.0.0.0", NULL), "0.0.0.0", "0.0.0.0");
+		is_str(ip_for("255.255.255.255", NULL), "255.255.255.255",
+		    "255.255.255.255");
+		is_str(ip_for("010.001.0.9", NULL), "unknown",
+		    "leading zeros are refused (inet_pton)");
+	}
 	is_str(ip_for("garbage", NULL), "unknown", "garbage REMOTE_ADDR");
 	is_str(ip_for("", NULL), "unknown", "empty REMOTE_ADDR");
 	is_str(ip_for(NULL, NULL), "unknown", "no REMOTE_ADDR");

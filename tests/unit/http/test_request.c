@@ -235,6 +235,19 @@ test_init(void)
 	is_str(req.content_type, "application/json", "content type");
 	ok(req.fcgi == &fr && req.arena == &arena && req.responded == 0 &&
 	    req.user == NULL && req.body == NULL, "request fields initialised");
+	/* The parameters are read in one pass: the first of a name wins (as
+	 * FCGX_GetParam), and a longer name is another name. */
+	init_with("HTTP_COOKIEX=a=1", "REQUEST_METHODS=PUT",
+	    "REQUEST_METHOD=POST", "REQUEST_METHOD=DELETE",
+	    "HTTP_COOKIE=b=2", "REMOTE_ADDR=192.0.2.9",
+	    "REMOTE_ADDR=192.0.2.10", "PATH_INFO=/me", (const char *)NULL);
+	is_str(req.method, "POST", "the first REQUEST_METHOD, not a longer name");
+	is_str(req.cookie_header, "b=2", "HTTP_COOKIE, not HTTP_COOKIEX");
+	is_str(req.ip, "192.0.2.9", "the first REMOTE_ADDR");
+	is_str(req.path, "/me", "PATH_INFO after the others");
+	init_with("REQUEST_METHOD=", "SCRIPT_NAME=/s", (const char *)NULL);
+	is_str(req.method, "GET", "an empty REQUEST_METHOD: GET");
+	is_str(req.path, "/s", "no PATH_INFO: SCRIPT_NAME");
 	init_with((const char *)NULL);
 	is_str(req.ip, "unknown", "no REMOTE_ADDR: ip \"unknown\"");
 	is_str(req.user_agent, "", "no user agent: \"\"");
