@@ -32,6 +32,9 @@ enum { FC_MORE, FC_READY, FC_LARGE, FC_BAD };
 struct fc_result {
 	size_t need;     /* FC_MORE: bytes pending before it can go on */
 	int keep;        /* the web server asked FCGI_KEEP_CONN */
+	int replies;     /* records libfcgi answers by itself while it reads
+			  * the request (FCGI_GET_VALUES, another request's
+			  * BEGIN_REQUEST) */
 	const char *why; /* FC_BAD: a fixed phrase, never the peer's bytes */
 };
 

@@ -123,6 +123,7 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 			if (pairs_ok(c, clen, 0, &from, &count) < 0 ||
 			    count > GET_VALUES_MAX)
 				return bad(r, "bad FCGI_GET_VALUES");
+			r->replies++; /* libfcgi writes its answer */
 		} else if (phase == 0) {
 			if (type != FCGI_BEGIN_REQUEST || clen != 8)
 				return bad(r, "no BEGIN_REQUEST");
@@ -132,7 +133,10 @@ fcgi_check(const unsigned char *b, size_t n, struct fc_result *r)
 			reqid = id;
 			phase = 1;
 		} else if (id != reqid) {
-			; /* another request's record: libfcgi skips it */
+			/* Another request's record: libfcgi skips it, and
+			 * answers a BEGIN_REQUEST with END_REQUEST. */
+			if (type == FCGI_BEGIN_REQUEST)
+				r->replies++;
 		} else if (phase == 1) {
 			if (type != FCGI_PARAMS)
 				return bad(r, "record out of order");

@@ -170,10 +170,12 @@ conn_close(struct conn *c)
 }
 
 /* Reads and writes libfcgi does on c wait at most the read timeout.  Not
- * needed while every request is whole before it is handed over and the
- * answer fits the socket's buffer (http/response.c bounds a larger one
- * itself), so a connection that serves one request and closes, what
- * lighttpd and Apache make, never pays for them. */
+ * needed while a request is whole before it is handed over, nothing but
+ * its answer is written, and the answer fits the socket's empty buffer
+ * (http/response.c bounds a larger one itself), so a connection that
+ * serves one request and closes, what lighttpd and Apache make, never
+ * pays for them.  Set for a body that is not whole, for records libfcgi
+ * answers by itself, and once a connection is kept. */
 static void
 conn_bound(struct conn *c)
 {
@@ -238,8 +240,13 @@ listener_pause(int on)
 	if (on && !listener_paused) {
 		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
 		listener_resume = clock_ms() + 100;
-	} else if (!on && listener_paused)
-		(void)epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	} else if (!on && listener_paused &&
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+		/* Still paused: tried again at the next deadline, rather than
+		 * never accepting again. */
+		listener_resume = clock_ms() + 100;
+		return;
+	}
 	listener_paused = on;
 }
 
@@ -458,8 +465,10 @@ conn_check(struct conn *c)
 		conn_close(c);
 		return 0;
 	}
-	/* A body past what the check saw is read by libfcgi as it comes. */
-	if (rc != FC_READY)
+	/* A body past what the check saw is read by libfcgi as it comes, and
+	 * records libfcgi answers itself are written before the request's:
+	 * either could wait on the web server. */
+	if (rc != FC_READY || r.replies > 0)
 		conn_bound(c);
 	if (FCGX_Accept_r(&c->fr) < 0) {
 		/* libfcgi disagreed with the check and closed it. */

@@ -99,7 +99,8 @@ void respond(struct request *, int status, json_object *obj);
  *     respond_json(req, 401, J_STR("error", "Two-factor code required"),
  *         J_BOOL("twoFactorRequired", 1));
  * J_OBJ hands over an object (consumed; NULL stands for an allocation that
- * failed); J_FIELDS nests an object of fields, none of them copied.  Any
+ * failed); J_FIELDS nests an object of fields (the text writer copies
+ * none of them; json_build makes json-c objects of them).  Any
  * failure anywhere makes the whole answer one 500, logged.
  */
 enum json_field_kind { JF_STR, JF_BOOL, JF_INT, JF_OBJ, JF_FIELDS };

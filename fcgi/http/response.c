@@ -301,10 +301,11 @@ static void
 send_all(struct request *req, const char *head, size_t hlen, const char *body,
     size_t blen)
 {
-	/* What fits a socket's first buffer (16 KiB for TCP, far more for a
-	 * Unix socket) is written without waiting even to a web server that
-	 * reads nothing; a larger answer could wait on one, so its writes are
-	 * bounded (the worker bounds every connection it keeps). */
+	/* An answer written into a socket's empty buffer (16 KiB for TCP,
+	 * about 200 KiB with the overhead of each write for a Unix socket) does
+	 * not wait even for a web server that reads nothing; a larger one
+	 * could, so its writes are bounded (the worker bounds every
+	 * connection it keeps). */
 	if (hlen + blen > RESPONSE_UNBOUNDED_MAX && req->fcgi->ipcFd >= 0)
 		request_bound_io(req->fcgi->ipcFd);
 	/* FCGX_Finish_r sends what is buffered with the end of the request:
@@ -341,8 +342,10 @@ format_head(struct request *req, int status, size_t blen, const char *extra,
 	return out_end(&o);
 }
 
-/* Sends status and body (NULL: the plain 500), with the security headers,
- * the csrf_token cookie and the handler's headers. */
+/* Sends status and body (NULL: a 500 with the "Internal server error"
+ * body), with the security headers, the csrf_token cookie and the
+ * handler's headers; without the handler's headers when they are too large
+ * or there is no memory left for them. */
 static void
 respond_body(struct request *req, int status, const char *body, size_t blen)
 {
@@ -462,13 +465,39 @@ json_push(json_object *list, json_object *item)
 	return list;
 }
 
+/* 1 when a field of f[0..n), nested ones included, is a json-c object. */
+static int
+fields_have_obj(const struct json_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].kind == JF_OBJ || (f[i].kind == JF_FIELDS &&
+		    fields_have_obj(f[i].sub, (size_t)f[i].num)))
+			return 1;
+	return 0;
+}
+
 void
 respond_fields(struct request *req, int status, const struct json_field *f,
     size_t n)
 {
 	size_t len = 0;
-	char *body = req->responded ? NULL : json_fields_text(req->arena, f, n,
-	    &len);
+	char *body;
+
+	/* A json-c object (a list of users or sessions) can be long: its
+	 * text is sent from json-c's own buffer, not copied into the
+	 * request's arena, whose cap it could pass. */
+	if (fields_have_obj(f, n)) {
+		json_object *o = json_build(f, n); /* consumes them */
+
+		if (o == NULL)
+			respond_internal(req, "response");
+		else
+			respond(req, status, o);
+		return;
+	}
+	body = req->responded ? NULL : json_fields_text(req->arena, f, n, &len);
 
 	fields_release(f, n, 0);
 	if (req->responded)

@@ -558,7 +558,9 @@ stack_ns() {
 		pgrep -P "$front_pid" || true
 		pgrep -P "$pm" || true
 	} | tr ' ' '\n' | sort -u); do
-		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		# A process may be gone by now (the Node port's pool closes
+		# backends): skip it, without bash's message about the file.
+		{ read -r comm <"/proc/$p/comm"; } 2>/dev/null || continue
 		# Every thread (node has several).
 		ns=$(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {printf "%.0f", n}')
 		[ -n "$ns" ] || continue
@@ -657,7 +659,9 @@ rss_kb() {
 	local p comm sum=0 n=0 kb
 	for p in $(marked_pids); do
 		[ "$p" = "$bulwark_pid" ] && continue # the pool's master
-		read -r comm <"/proc/$p/comm" 2>/dev/null || continue
+		# A process may be gone by now (the Node port's pool closes
+		# backends): skip it, without bash's message about the file.
+		{ read -r comm <"/proc/$p/comm"; } 2>/dev/null || continue
 		[ "$comm" = "$1" ] || continue
 		kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
 		[ -n "$kb" ] || continue

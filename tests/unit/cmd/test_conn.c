@@ -101,7 +101,8 @@ main(void)
 	rec(4, 1, "", 0);
 	rec(5, 1, "", 0);
 	whole = len;
-	ok(check(&r) == FC_READY && r.keep == 1, "a whole request: ready, keep");
+	ok(check(&r) == FC_READY && r.keep == 1 && r.replies == 0,
+	    "a whole request: ready, keep, nothing libfcgi answers by itself");
 	for (i = 0; i < whole; i++) {
 		len = i;
 		if (check(&r) != FC_MORE || r.need <= i)
@@ -169,6 +170,9 @@ main(void)
 		ok(check(&r) == (i == 3 ? FC_READY : FC_BAD),
 		    "FCGI_GET_VALUES with %zu names: %s", i,
 		    i == 3 ? "taken" : "refused");
+		if (i == 3)
+			ok(r.replies == 1, "... and counted as a record libfcgi "
+			    "answers (%d)", r.replies);
 	}
 	/* Any other management record, and one inside PARAMS. */
 	len = 0;
@@ -208,7 +212,18 @@ main(void)
 	rec(4, 1, p, n);
 	rec(4, 1, "", 0);
 	rec(5, 1, "", 0);
-	ok(check(&r) == FC_READY, "a record of another request id: skipped");
+	ok(check(&r) == FC_READY && r.replies == 0,
+	    "a record of another request id: skipped");
+	len = 0;
+	begin(1, 0);
+	begin(2, 0);
+	begin(3, 1);
+	rec(4, 1, p, n);
+	rec(4, 1, "", 0);
+	rec(5, 1, "", 0);
+	ok(check(&r) == FC_READY && r.replies == 2 && r.keep == 0,
+	    "two BEGIN_REQUESTs of other ids: skipped, each answered by libfcgi "
+	    "(%d), the first one's keep flag", r.replies);
 
 	/* Bodies: up to 64 KiB waited for whole; longer goes on as LARGE. */
 	len = 0;

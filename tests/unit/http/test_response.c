@@ -1,8 +1,8 @@
 /*
- * test_response.c -- json_fields_text, the JSON writer every respond_json
- * answer goes through: its text must be what json-c (a parser we did not
- * write) reads back as the same values, for every byte a string can hold,
- * and the same text json-c itself writes for plain values.
+ * test_response.c -- json_fields_text, the JSON writer of every respond_json
+ * answer that holds no json-c object: its text must be what json-c (a
+ * parser we did not write) reads back as the same values, for every byte a
+ * string can hold, and the same text json-c itself writes for plain values.
  */
 #include <stdlib.h>
 #include <string.h>
