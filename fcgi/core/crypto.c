@@ -275,20 +275,28 @@ secret_mint(struct secret *s)
 	return secret_from_bytes(s, raw, crypto_random(raw, sizeof raw) == 0);
 }
 
+/* out from 32 bytes: their base64url text.  got: the bytes are there
+ * (else -1).  raw is wiped; so is out on failure. */
+static int
+text_from_bytes(char out[SECRET_TEXT_LEN + 1], unsigned char raw[32], int got)
+{
+	int rc = -1;
+
+	if (got && b64url_encode(raw, 32, out, SECRET_TEXT_LEN + 1) ==
+	    SECRET_TEXT_LEN)
+		rc = 0;
+	OPENSSL_cleanse(raw, 32);
+	if (rc < 0)
+		OPENSSL_cleanse(out, SECRET_TEXT_LEN + 1);
+	return rc;
+}
+
 int
 crypto_random_text(char out[SECRET_TEXT_LEN + 1])
 {
 	unsigned char raw[SECRET_BYTES];
-	int rc = -1;
 
-	if (crypto_random(raw, sizeof raw) == 0 &&
-	    b64url_encode(raw, sizeof raw, out, SECRET_TEXT_LEN + 1) ==
-	    SECRET_TEXT_LEN)
-		rc = 0;
-	OPENSSL_cleanse(raw, sizeof raw);
-	if (rc < 0)
-		OPENSSL_cleanse(out, SECRET_TEXT_LEN + 1);
-	return rc;
+	return text_from_bytes(out, raw, crypto_random(raw, sizeof raw) == 0);
 }
 
 int
@@ -306,16 +314,9 @@ crypto_hmac_text(const unsigned char key[32], const void *data, size_t n,
     char out[SECRET_TEXT_LEN + 1])
 {
 	unsigned char mac[32];
-	int rc = -1;
 
-	if (crypto_hmac_sha256(key, 32, data, n, mac) == 0 &&
-	    b64url_encode(mac, sizeof mac, out, SECRET_TEXT_LEN + 1) ==
-	    SECRET_TEXT_LEN)
-		rc = 0;
-	OPENSSL_cleanse(mac, sizeof mac);
-	if (rc < 0)
-		OPENSSL_cleanse(out, SECRET_TEXT_LEN + 1);
-	return rc;
+	return text_from_bytes(out, mac,
+	    crypto_hmac_sha256(key, 32, data, n, mac) == 0);
 }
 
 int

@@ -345,6 +345,15 @@ test_derive(void)
 	ok(crypto_hmac_text(k1, "parent", 6, text) == 0 &&
 	    strcmp(text, a.text) == 0,
 	    "crypto_hmac_text is secret_derive's text");
+	{
+		char r1[SECRET_TEXT_LEN + 1], r2[SECRET_TEXT_LEN + 1];
+
+		ok(crypto_random_text(r1) == 0 && crypto_random_text(r2) == 0 &&
+		    strlen(r1) == SECRET_TEXT_LEN && secret_text_valid(r1) &&
+		    secret_text_valid(r2) && strcmp(r1, r2) != 0,
+		    "crypto_random_text: 43 characters of the secret shape, "
+		    "a new value each call");
+	}
 	ok(secret_derive(&c, k2, "parent", 6) == 0 &&
 	    strcmp(c.text, a.text) != 0, "another key, another secret");
 	ok(secret_derive(&d, k1, "parenT", 6) == 0 &&
