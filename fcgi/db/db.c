@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -113,6 +114,19 @@ prepare_all(PGconn *c)
 	return 0;
 }
 
+/* 1 when the server has closed the connection: what it sent before (a
+ * termination notice) has been read, and what is left is the end of the
+ * stream.  libpq notices that only on a read past the notice, which may
+ * be the next statement's, so a worker that sat idle through a restart
+ * would fail its first request. */
+static int
+peer_closed(int fd)
+{
+	char c;
+
+	return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 enum db_status
 db_ensure(void)
 {
@@ -129,7 +143,8 @@ db_ensure(void)
 			return DB_OK;
 		if (PQconsumeInput(conn) == 1 &&
 		    PQstatus(conn) == CONNECTION_OK &&
-		    PQtransactionStatus(conn) == PQTRANS_IDLE)
+		    PQtransactionStatus(conn) == PQTRANS_IDLE &&
+		    !peer_closed(PQsocket(conn)))
 			return DB_OK;
 	}
 	if (t < retry_after_ms)
