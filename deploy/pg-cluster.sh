@@ -52,10 +52,13 @@
 #                            it, each unless it exists already
 #   pgc_database_url         prints the DATABASE_URL of role bulwark
 #   pgc_log_tail [N]         the last N (20) lines of PGC_LOG on stderr
+#   pgc_throwaway DIR        the variables of a throwaway cluster in DIR:
+#                            PGC_DIR, PGC_DATA (DIR/data), PGC_LOG, a random
+#                            PGC_PORT (20000..49999), PGC_TIMEOUT 30
 #
 # A throwaway cluster:
 #   . deploy/pg-cluster.sh
-#   PGC_DIR=$tmp/pg PGC_PORT=$((20000 + RANDOM % 30000))
+#   pgc_throwaway "$tmp/pg"
 #   pgc_require && pgc_prepare_dir && pgc_initdb --no-sync &&
 #     pgc_configure "fsync = off" && pgc_start && pgc_create_db
 #   trap pgc_stop EXIT
@@ -65,6 +68,14 @@ PGC_TIMEOUT=${PGC_TIMEOUT:-30}
 PGC_STARTED=0
 
 pgc_msg() { printf '%s: %s\n' "${PGC_NAME:-pg-cluster}" "$*" >&2; }
+
+pgc_throwaway() {
+	PGC_DIR=$1
+	PGC_DATA=$PGC_DIR/data
+	PGC_LOG=$PGC_DIR/postgres.log
+	PGC_PORT=$((20000 + RANDOM % 30000))
+	PGC_TIMEOUT=30
+}
 
 # Fills in the defaults that depend on PGC_DIR; the required variables unset
 # are a bug in the caller.

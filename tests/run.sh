@@ -51,11 +51,7 @@ dir=$(mktemp -d /tmp/bulwark-test.XXXXXX)
 chmod 755 "$dir"
 # The cluster's directory is also the socket directory (mode 700: trust
 # authentication is safe only while no other local user can reach the socket).
-PGC_DIR=$dir/pg
-PGC_DATA=$PGC_DIR/data
-PGC_LOG=$PGC_DIR/postgres.log
-PGC_PORT=$((20000 + RANDOM % 30000))
-PGC_TIMEOUT=30
+pgc_throwaway "$dir/pg"
 phase=setup
 
 # Kill every process a test started and left behind. BulwarkTest.pm gives each

@@ -343,9 +343,7 @@ read_out(FCGX_Request *fr, int fd)
 		if (FCGX_GetStr(sink, sizeof sink, fr->in) <= 0)
 			break;
 	}
-	tv.tv_sec = (time_t)cfg.read_timeout;
-	tv.tv_usec = 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	request_bound_io(fd); /* the connection's bound again */
 	return FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0;
 }
 

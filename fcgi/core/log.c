@@ -76,8 +76,8 @@ void
 json_escape_append(char *buf, size_t cap, size_t *len, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, k, start = *len;
-	char esc[8];
+	size_t n = strlen(s), i = 0, k, used, start = *len;
+	char esc[JSON_UNIT_MAX];
 
 	if (cap == 0)
 		return;
@@ -95,30 +95,18 @@ json_escape_append(char *buf, size_t cap, size_t *len, const char *s)
 		}
 		/* A run of printable ASCII needs no escape: one copy, with the
 		 * same limits as byte by byte. */
-		for (k = i; k < n && k < LOG_VALUE_MAX && *len + (k - i) + 12 < cap &&
-		    p[k] >= 0x20 && p[k] < 0x7f && p[k] != '"' && p[k] != '\\'; k++)
-			;
-		if (k > i) {
-			put(buf, cap, len, (const char *)p + i, k - i);
-			i = k;
-			continue;
-		}
-		if (p[i] == '"' || p[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)p[i];
-			put(buf, cap, len, esc, 2);
-			i++;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-			put(buf, cap, len, esc, 6);
-			i++;
-		} else if ((k = utf8_seq(p + i, n - i)) == 0) {
-			put(buf, cap, len, "\\ufffd", 6);
-			i++;
-		} else {
+		k = json_plain_len(p + i, (n < LOG_VALUE_MAX ? n : LOG_VALUE_MAX) -
+		    i);
+		if (k > cap - 13 - *len)
+			k = cap - 13 - *len;
+		if (k > 0) {
 			put(buf, cap, len, (const char *)p + i, k);
 			i += k;
+			continue;
 		}
+		k = json_escape_unit(p + i, n - i, esc, &used);
+		put(buf, cap, len, esc, k);
+		i += used;
 	}
 	if (*len + 1 < cap)
 		put(buf, cap, len, "\"", 1);

@@ -1,6 +1,8 @@
 /*
- * core/utf8.c -- UTF-8 validation and counting.
+ * core/utf8.c -- UTF-8 validation and counting, and JSON string escaping.
  */
+#include <string.h>
+
 #include "core/utf8.h"
 
 size_t
@@ -52,4 +54,43 @@ utf8_chars(const char *s, size_t n)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			c++;
 	return c;
+}
+
+size_t
+json_plain_len(const unsigned char *s, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && s[k] >= 0x20 && s[k] < 0x7f && s[k] != '"' &&
+	    s[k] != '\\')
+		k++;
+	return k;
+}
+
+size_t
+json_escape_unit(const unsigned char *s, size_t n, char out[JSON_UNIT_MAX],
+    size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k;
+
+	*used = 1;
+	if (s[0] == '"' || s[0] == '\\') {
+		out[0] = '\\';
+		out[1] = (char)s[0];
+		return 2;
+	}
+	if (s[0] < 0x20 || s[0] == 0x7f) {
+		memcpy(out, "\\u00", 4);
+		out[4] = hex[s[0] >> 4];
+		out[5] = hex[s[0] & 15];
+		return 6;
+	}
+	if ((k = utf8_seq(s, n)) == 0) {
+		memcpy(out, "\\ufffd", 6);
+		return 6;
+	}
+	memcpy(out, s, k);
+	*used = k;
+	return k;
 }

@@ -107,47 +107,25 @@ out_num(struct out *o, long long v)
 	out_put(o, tmp + i, sizeof tmp - i);
 }
 
-/* s as a JSON string: quotes and backslashes escaped, control characters
- * as \uXXXX (or their short forms), a byte that begins no valid UTF-8
- * sequence as U+FFFD, so the answer is always valid JSON in UTF-8. */
+/* s as a JSON string, escaped as the log escapes (core/utf8.h), so an
+ * answer is always valid UTF-8 JSON. */
 static void
 out_jstr(struct out *o, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, k;
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t n = strlen(s), i = 0, k, used;
+	char esc[JSON_UNIT_MAX];
 
 	OUT_LIT(o, "\"");
 	while (i < n) {
-		for (k = i; k < n && p[k] >= 0x20 && p[k] < 0x7f &&
-		    p[k] != '"' && p[k] != '\\'; k++)
-			;
-		if (k > i) { /* a run of plain ASCII: one copy */
-			out_put(o, s + i, k - i);
-			i = k;
+		if ((k = json_plain_len(p + i, n - i)) > 0) {
+			out_put(o, s + i, k); /* a run of plain ASCII: one copy */
+			i += k;
 			continue;
 		}
-		switch (p[i]) {
-		case '"': OUT_LIT(o, "\\\""); break;
-		case '\\': OUT_LIT(o, "\\\\"); break;
-		case '\n': OUT_LIT(o, "\\n"); break;
-		case '\r': OUT_LIT(o, "\\r"); break;
-		case '\t': OUT_LIT(o, "\\t"); break;
-		default:
-			if (p[i] < 0x20 || p[i] == 0x7f) {
-				esc[4] = hex[p[i] >> 4];
-				esc[5] = hex[p[i] & 15];
-				out_put(o, esc, sizeof esc);
-			} else if ((k = utf8_seq(p + i, n - i)) == 0)
-				OUT_LIT(o, "\\ufffd");
-			else {
-				out_put(o, s + i, k);
-				i += k;
-				continue;
-			}
-		}
-		i++;
+		k = json_escape_unit(p + i, n - i, esc, &used);
+		out_put(o, esc, k);
+		i += used;
 	}
 	OUT_LIT(o, "\"");
 }
@@ -222,59 +200,66 @@ fields_release(const struct json_field *f, size_t n, size_t from)
 			fields_release(f[i].sub, (size_t)f[i].num, 0);
 }
 
-/* Appends "name: value\r\n" to the request's extra headers. */
-static int
-header_add(struct request *req, const char *const *parts, size_t nparts)
+/* The request's extra headers ("Name: value\r\n" lines), to append a line
+ * to; headers_end keeps it, or on failure what was there before. */
+static struct out
+headers_begin(struct request *req)
 {
 	struct out o = { req->arena, req->extra_headers, req->extra_len,
 		req->extra_cap, 0 };
-	size_t i;
 
-	for (i = 0; i < nparts; i++)
-		out_cstr(&o, parts[i]);
-	OUT_LIT(&o, "\r\n");
-	if (out_end(&o) == NULL) {
+	return o;
+}
+
+static int
+headers_end(struct request *req, struct out *o)
+{
+	OUT_LIT(o, "\r\n");
+	if (out_end(o) == NULL) {
 		/* What was there stays, whole lines only. */
 		if (req->extra_headers != NULL)
 			req->extra_headers[req->extra_len] = '\0';
 		return -1;
 	}
-	req->extra_headers = o.p;
-	req->extra_len = o.len;
-	req->extra_cap = o.cap;
+	req->extra_headers = o->p;
+	req->extra_len = o->len;
+	req->extra_cap = o->cap;
 	return 0;
 }
 
 int
 response_header(struct request *req, const char *name, const char *value)
 {
-	const char *parts[] = { name, ": ", value };
+	struct out o = headers_begin(req);
 
 	/* Header values come from our own code; refuse CR/LF all the same. */
 	if (strpbrk(value, "\r\n") != NULL)
 		return -1;
-	return header_add(req, parts, sizeof parts / sizeof parts[0]);
+	out_cstr(&o, name);
+	OUT_LIT(&o, ": ");
+	out_cstr(&o, value);
+	return headers_end(req, &o);
 }
 
 int
 response_cookie(struct request *req, const char *name, const char *value,
     long max_age, int http_only)
 {
-	char age[24];
-	size_t i = sizeof age;
-	unsigned long u = max_age < 0 ? 0 : (unsigned long)max_age;
-	const char *parts[] = { "Set-Cookie: ", name, "=", value, "; ",
-		http_only ? "HttpOnly; " : "", "SameSite=Lax; Path=/; Max-Age=",
-		NULL, cfg.cookie_secure ? "; Secure" : "" };
+	struct out o = headers_begin(req);
 
 	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n") != NULL)
 		return -1;
-	age[--i] = '\0';
-	do
-		age[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	parts[7] = age + i;
-	return header_add(req, parts, sizeof parts / sizeof parts[0]);
+	OUT_LIT(&o, "Set-Cookie: ");
+	out_cstr(&o, name);
+	OUT_LIT(&o, "=");
+	out_cstr(&o, value);
+	if (http_only)
+		OUT_LIT(&o, "; HttpOnly");
+	OUT_LIT(&o, "; SameSite=Lax; Path=/; Max-Age=");
+	out_num(&o, max_age < 0 ? 0 : max_age);
+	if (cfg.cookie_secure)
+		OUT_LIT(&o, "; Secure");
+	return headers_end(req, &o);
 }
 
 static const char *

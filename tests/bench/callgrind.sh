@@ -36,11 +36,7 @@ PGC_NAME=callgrind
 . "$root/deploy/pg-cluster.sh"
 dir=$(mktemp -d /tmp/bulwark-callgrind.XXXXXX)
 chmod 755 "$dir"
-PGC_DIR=$dir/pg
-PGC_DATA=$PGC_DIR/data
-PGC_LOG=$PGC_DIR/postgres.log
-PGC_PORT=$((20000 + RANDOM % 30000))
-PGC_TIMEOUT=30
+pgc_throwaway "$dir/pg"
 vg_pid=
 cleanup() {
 	local rc=$?

@@ -108,11 +108,7 @@ done
 dir=$(mktemp -d /tmp/bulwark-bench.XXXXXX)
 chmod 755 "$dir"
 # The cluster's directory is also its socket directory (mode 700).
-PGC_DIR=$dir/pg
-PGC_DATA=$PGC_DIR/data
-PGC_LOG=$PGC_DIR/postgres.log
-PGC_PORT=$((20000 + RANDOM % 30000))
-PGC_TIMEOUT=30
+pgc_throwaway "$dir/pg"
 pids=()     # processes started here, stopped in reverse order
 pk_pids=()  # spawn-fcgi's workers (their parent exits at once)
 wrk_pid=
