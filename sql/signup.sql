@@ -16,8 +16,13 @@ WITH u AS (
     ON CONFLICT (email) DO NOTHING
     RETURNING *
 ), s AS (
-    INSERT INTO sessions (id_hash, user_id, expires_at, ip, user_agent)
-    SELECT $3, u.id, now() + $4::int * interval '1 second', $5, $6 FROM u
+    INSERT INTO sessions (id_hash, user_id, expires_at, ip, user_agent,
+                          user_email, user_role, user_email_verified,
+                          user_two_factor_enabled, user_created_at)
+    SELECT $3, u.id, now() + $4::int * interval '1 second', $5, $6,
+           u.email, u.role, u.email_verified, u.two_factor_enabled,
+           u.created_at
+      FROM u
 ), old AS (
     DELETE FROM sessions WHERE id_hash = $7 AND EXISTS (SELECT 1 FROM u)
 ), v AS (

@@ -94,6 +94,12 @@ session_create(struct request *req, const char *user_id)
 		respond_db_error(req, st, "session create");
 		return -1;
 	}
+	/* No row: the user was deleted since the password was checked. */
+	if (PQntuples(r) != 1) {
+		secret_wipe(&sid);
+		respond_error(req, 401, "Unauthorized");
+		return -1;
+	}
 	session_set_cookie(req, &sid);
 	secret_wipe(&sid);
 	return 0;

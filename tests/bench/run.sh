@@ -373,8 +373,11 @@ INSERT INTO bulwark.users (email, password_hash, email_verified)
 SELECT 'user' || i || '@example.com', u.password_hash, true
   FROM generate_series(1, 1000) AS i, bulwark.users u
  WHERE u.email = 'bench@example.com';
-INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip)
-SELECT sha256(convert_to('session-' || i, 'UTF8')), u.id, now() + interval '7 days', '127.0.0.1'
+INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip, user_email,
+                              user_role, user_email_verified,
+                              user_two_factor_enabled, user_created_at)
+SELECT sha256(convert_to('session-' || i, 'UTF8')), u.id, now() + interval '7 days', '127.0.0.1',
+       u.email, u.role, u.email_verified, u.two_factor_enabled, u.created_at
   FROM generate_series(1, 100000) AS i
   JOIN bulwark.users u ON u.email = 'user' || (1 + i % 1000) || '@example.com';
 INSERT INTO bulwark.denied_tokens (jti, expires_at)
