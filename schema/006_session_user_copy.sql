@@ -60,3 +60,28 @@ CREATE TRIGGER users_copy_to_sessions
           OR OLD.two_factor_enabled IS DISTINCT FROM NEW.two_factor_enabled
           OR OLD.created_at IS DISTINCT FROM NEW.created_at)
     EXECUTE FUNCTION bulwark.sessions_copy_user();
+
+-- A session inserted without the copy -- by a worker still running the
+-- binary from before this migration, between `bulwark migrate` and the
+-- restart -- gets it here, read the same way (FOR SHARE), so an upgrade
+-- loses no login.  The program's own inserts carry the copy and never call
+-- the function (the WHEN clause is checked first).
+CREATE FUNCTION bulwark.sessions_fill_user() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT u.email, u.role, u.email_verified, u.two_factor_enabled,
+           u.created_at
+      INTO NEW.user_email, NEW.user_role, NEW.user_email_verified,
+           NEW.user_two_factor_enabled, NEW.user_created_at
+      FROM bulwark.users u
+     WHERE u.id = NEW.user_id
+       FOR SHARE;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER sessions_fill_user
+    BEFORE INSERT ON bulwark.sessions
+    FOR EACH ROW
+    WHEN (NEW.user_email IS NULL)
+    EXECUTE FUNCTION bulwark.sessions_fill_user();

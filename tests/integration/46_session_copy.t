@@ -16,6 +16,7 @@ use POSIX ();
 use BulwarkTest;
 
 my $s = start_stack(workers => 4);
+my $want_role_now;
 
 # The sessions whose copy differs from their user's row (the count).
 sub mismatched {
@@ -130,6 +131,15 @@ for my $role (qw(admin user)) {
 	is(mismatched($race_uid), 0, '  no session row differs from its user');
 	$s->secret($c->session);
 }
+
+# --- a session inserted without the copy (a worker still on the binary
+# from before 006, between migrate and restart) gets it from the user
+psql('INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip) VALUES (sha256('
+  . q_lit("old-binary-$$") . '), ' . q_lit($race_uid) . ", now() + interval '1 hour', '127.0.0.1')");
+is_deeply(psql('SELECT user_email, user_role FROM bulwark.sessions WHERE id_hash = sha256(' . q_lit("old-binary-$$") . ')'),
+	[ [ $race_email, $want_role_now = psql_one('SELECT role FROM bulwark.users WHERE id = ' . q_lit($race_uid)) ] ],
+	'a session inserted the old way gets the copy from its user');
+is(mismatched($race_uid), 0, '  and matches it');
 
 # --- sessions that existed before the migration
 # A database at migration 005 with a user and a session, then `bulwark
