@@ -13,7 +13,9 @@
 --   transaction (the trigger below), whichever statement or operator
 --   command made it.
 -- id and created_at never change; password_hash and the other columns are
--- not copied.
+-- not copied.  The functions pin their search_path (built-ins first), so
+-- whoever fires them, no object of another schema can stand in for an
+-- operator or a table they use.
 
 ALTER TABLE bulwark.sessions
     ADD COLUMN user_email              text,
@@ -38,7 +40,7 @@ ALTER TABLE bulwark.sessions
     ALTER COLUMN user_created_at SET NOT NULL;
 
 CREATE FUNCTION bulwark.sessions_copy_user() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, bulwark AS $$
 BEGIN
     UPDATE bulwark.sessions
        SET user_email = NEW.email, user_role = NEW.role,
@@ -67,7 +69,7 @@ CREATE TRIGGER users_copy_to_sessions
 -- loses no login.  The program's own inserts carry the copy and never call
 -- the function (the WHEN clause is checked first).
 CREATE FUNCTION bulwark.sessions_fill_user() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, bulwark AS $$
 BEGIN
     SELECT u.email, u.role, u.email_verified, u.two_factor_enabled,
            u.created_at

@@ -59,8 +59,10 @@ is($r->{exit}, 0, 'bulwark user set-role user') or diag $r->{err};
 is($second->req(GET => '/me')->{json}{user}{role}, 'user', 'an operator command shows at once');
 is($second->req(GET => '/users')->{status}, 403, '  and the demoted session is refused GET /users');
 
+my $xmins = 'SELECT string_agg(xmin::text, \',\' ORDER BY id_hash) FROM bulwark.sessions WHERE user_id = ' . q_lit($uid);
+my $before = psql_one($xmins);
 psql('UPDATE bulwark.users SET updated_at = now(), tokens_valid_after = now() WHERE id = ' . q_lit($uid));
-is(mismatched($uid), 0, 'an update of columns that are not copied leaves the copy as it is');
+is(psql_one($xmins), $before, 'an update of columns that are not copied writes no session row');
 is(psql_one('SELECT count(*) FROM bulwark.sessions WHERE user_id = ' . q_lit($uid)), 2, 'and both sessions live');
 
 # --- logins racing changes of the same user
@@ -140,6 +142,21 @@ is_deeply(psql('SELECT user_email, user_role FROM bulwark.sessions WHERE id_hash
 	[ [ $race_email, $want_role_now = psql_one('SELECT role FROM bulwark.users WHERE id = ' . q_lit($race_uid)) ] ],
 	'a session inserted the old way gets the copy from its user');
 is(mismatched($race_uid), 0, '  and matches it');
+# The previous signup statement: the user and its first session inserted
+# by one statement, the session without the copy.
+my $old_signup = unique_email('oldsignup');
+psql(<<SQL);
+WITH u AS (
+    INSERT INTO bulwark.users (email, password_hash) VALUES (@{[ q_lit($old_signup) ]}, '\$y\$not-a-real-hash')
+    RETURNING *
+), s AS (
+    INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip, user_agent)
+    SELECT sha256(@{[ q_lit("old-signup-$$") ]}), u.id, now() + interval '1 hour', '127.0.0.1', '' FROM u
+)
+SELECT id FROM u
+SQL
+is(psql_one('SELECT user_email FROM bulwark.sessions WHERE id_hash = sha256(' . q_lit("old-signup-$$") . ')'), $old_signup,
+	'the previous signup statement (user and session in one statement) gets the copy too');
 
 # --- sessions that existed before the migration
 # A database at migration 005 with a user and a session, then `bulwark
