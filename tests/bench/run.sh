@@ -578,7 +578,14 @@ stack_ns() {
 	echo "$web $app $db"
 }
 
-declare -A R_RPS R_P99 R_REQ R_NON2XX R_ERR R_NOTE R_CPU R_RPSL R_P99L R_NS R_ST
+declare -A R_RPS R_P99 R_REQ R_NON2XX R_ERR R_NOTE R_CPU R_RPSL R_P99L R_NS R_ST R_STEALL R_STEAL
+
+# The CPU time the hypervisor took from this machine (steal) and all CPU
+# time, in ticks, from /proc/stat: what a busy neighbour on the host costs
+# a run, which no process here can show.
+steal_ticks() {
+	awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
 failures=()
 
 # The median of a list of numbers (the middle one; of an even count, the
@@ -602,7 +609,7 @@ settle() {
 # One measured run of target $1 in round $2 (the first round warms up
 # first); what it saw is added to the target's lists and sums.
 measure() {
-	local t=$1 round=$2 out=$dir/wrk.$1.$2.txt p99 req non2xx errs cpu0 cpu1
+	local t=$1 round=$2 out=$dir/wrk.$1.$2.txt p99 req non2xx errs cpu0 cpu1 st0 st1
 	# Each round's precheck spends its own seed, from the bottom of the
 	# file (the runs take theirs from the top).
 	[ "$t" = refresh ] && refresh_check=$(sed -n "$((1001 - round))p" "$seeds")
@@ -613,9 +620,13 @@ measure() {
 	fi
 	settle
 	say "round $round/$ROUNDS: ${T_LABEL[$t]}, ${SECS}s"
+	st0=$(steal_ticks)
 	cpu0=$(stack_ns)
 	run_wrk "$out" "$SECS" --latency "$t"
 	cpu1=$(stack_ns)
+	st1=$(steal_ticks)
+	R_STEALL[$t]+=" $(awk -v a="$st0" -v b="$st1" 'BEGIN {split(a, x, " "); split(b, y, " ");
+		printf "%.1f", (y[2] > x[2]) ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0}')"
 	R_RPSL[$t]+=" $(awk '/^Requests\/sec:/ {print $2}' "$out")"
 	p99=$(awk '/Latency Distribution/ {d = 1} d && $1 == "99%" {print $2; exit}' "$out")
 	R_P99L[$t]+=" $(to_ms "${p99:-?}")"
@@ -643,6 +654,7 @@ summarise() {
 	for t in $TARGETS; do
 		R_RPS[$t]=$(median "${R_RPSL[$t]}")
 		R_P99[$t]=$(median "${R_P99L[$t]}")
+		R_STEAL[$t]=$(median "${R_STEALL[$t]}")
 		R_CPU[$t]=$(awk -v s="${R_NS[$t]}" -v n="${R_REQ[$t]}" 'BEGIN {
 			split(s, x, " "); k = (n > 0) ? 1e-3 / n : 0
 			printf "%.0f %.0f %.0f %.0f", x[1] * k, x[2] * k, x[3] * k, (x[1] + x[2] + x[3]) * k }')
@@ -787,16 +799,24 @@ report() {
 	echo "load:    wrk $wver -t$THREADS -c$CONNS -d${SECS}s --latency, $ROUNDS rounds interleaved (each row: the median), a ${WARM}s warm-up before each target's first run, wrk on the same machine"
 	[ "$PEER" = node ] && echo "peer:    the Node.js port (Hono, pg, cluster of 2, node $(node --version)) on its own port, no front end"
 	echo
-	printf '%-24s %11s %9s %9s  %-23s %s\n' target requests/s "p99 (ms)" requests "CPU us/req: web app db" notes
-	printf '%-24s %11s %9s %9s  %-23s %s\n' ------------------------ ----------- --------- --------- ----------------------- -----
+	printf '%-24s %11s %9s %9s  %-23s %6s %s\n' target requests/s "p99 (ms)" requests "CPU us/req: web app db" steal notes
+	printf '%-24s %11s %9s %9s  %-23s %6s %s\n' ------------------------ ----------- --------- --------- ----------------------- ------ -----
 	for t in $TARGETS; do
 		# shellcheck disable=SC2086 # four numbers
-		printf '%-24s %11s %9s %9s  %-23s %s\n' "${T_LABEL[$t]}" "${R_RPS[$t]}" "${R_P99[$t]}" "${R_REQ[$t]}" \
-			"$(printf '%4s %4s %4s = %4s' ${R_CPU[$t]:-- - - -})" "${R_NOTE[$t]}"
+		printf '%-24s %11s %9s %9s  %-23s %5s%% %s\n' "${T_LABEL[$t]}" "${R_RPS[$t]}" "${R_P99[$t]}" "${R_REQ[$t]}" \
+			"$(printf '%4s %4s %4s = %4s' ${R_CPU[$t]:-- - - -})" "${R_STEAL[$t]}" "${R_NOTE[$t]}"
 	done
+	echo "(steal: the share of this machine's CPU time the hypervisor gave to other guests during a run,"
+	echo " the median of the rounds; a row measured while it was high is low and noisy)"
 	echo
 	if [ -n "$ratio" ]; then
 		echo "GET /me / GET /pk = ${R_RPS[me]} / ${R_RPS[pk]} = $ratio  (goal >= $GOAL: $verdict)"
+		# The same ratio within each round (the two runs minutes apart at
+		# most), and the host's steal during them: how far the machine moved.
+		paired=$(awk -v a="${R_RPSL[me]}" -v b="${R_RPSL[pk]}" -v sa="${R_STEALL[me]}" -v sb="${R_STEALL[pk]}" 'BEGIN {
+			n = split(a, x, " "); split(b, y, " "); split(sa, u, " "); split(sb, v, " ")
+			for (i = 1; i <= n; i++) printf "%s%.3f (steal %s%%/%s%%)", (i > 1 ? ", " : ""), (y[i] > 0) ? x[i] / y[i] : 0, v[i], u[i] }')
+		echo "  per round: $paired"
 		# shellcheck disable=SC2086 # four numbers each
 		awk -v a="${R_CPU[me]}" -v b="${R_CPU[pk]}" 'BEGIN { split(a, m, " "); split(b, p, " ")
 			if (m[4] > 0) printf "CPU per request: GET /pk %d us / GET /me %d us = %.3f  (web %+d, app %+d, db %+d us for /me)\n", p[4], m[4], p[4] / m[4], m[1] - p[1], m[2] - p[2], m[3] - p[3] }'
