@@ -11,6 +11,10 @@
 # @NAME(t)@ for the same with each prefixed by "t."; the header gets
 # enum NAME_col { NAME_COL_<COLUMN>, ..., NAME_NCOLS }, so C reads the
 # row by name, and a statement's own columns follow at NAME_NCOLS.
+#
+# A statement whose first line is "-- result: binary" gets its results in
+# PostgreSQL's binary format (stmt_binary[]): C then reads each column as
+# its type's wire form (db/db.h), and PostgreSQL formats nothing as text.
 use strict;
 use warnings;
 
@@ -88,7 +92,8 @@ if ($mode eq 'header') {
         print "\t${u}_NCOLS\n};\n";
     }
     print "extern const char *const stmt_name[STMT__COUNT];\n";
-    print "extern const char *const stmt_sql[STMT__COUNT];\n#endif\n";
+    print "extern const char *const stmt_sql[STMT__COUNT];\n";
+    print "extern const unsigned char stmt_binary[STMT__COUNT];\n#endif\n";
     exit 0;
 }
 die "unknown mode $mode\n" unless $mode eq 'source';
@@ -98,6 +103,8 @@ print "const char *const stmt_name[STMT__COUNT] = {\n";
 print "\t\"", base($_), "\",\n" for @sql;
 print "};\n\nconst char *const stmt_sql[STMT__COUNT] = {\n";
 print cstr(statement($_)), "\t,\n" for @sql;
+print "};\n\nconst unsigned char stmt_binary[STMT__COUNT] = {\n";
+print "\t", (slurp($_) =~ /\A-- result: binary\n/ ? 1 : 0), ",\n" for @sql;
 print "};\n\nconst struct migration migrations[] = {\n";
 my %versions;
 for (sort @schema) {

@@ -26,6 +26,10 @@ struct user {
 	const char *totp_sealed;   /* ... and the TOTP secret in force (hex of
 	                              the sealed bytes) with its key id, or NULL */
 	const char *totp_kid;
+	const char *object;        /* the user object as JSON text, when the
+	                              session lookup read only it and the id
+	                              (session_authenticate's object_only):
+	                              then every other field is NULL or 0 */
 };
 
 /* Fills u from the user columns (enum user_col) of row `row` of r; the
@@ -57,8 +61,10 @@ long password_bench(int rounds);
 
 /* Authenticates the session cookie; on failure sends 401/503 and returns
  * -1.  On success req->user, req->session_hash and req->has_session are
- * set. */
-int session_authenticate(struct request *);
+ * set.  object_only: the route reads nothing of the user but its id and
+ * the user object, so the lookup is sql/session_me.sql and req->user has
+ * only id and object (struct user). */
+int session_authenticate(struct request *, int object_only);
 /* Issues a session for user_id: inserts it, ends the session the request
  * carried (one browser, one session), and sets the cookies. */
 int session_create(struct request *, const char *user_id);

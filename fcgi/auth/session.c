@@ -15,9 +15,26 @@
 
 /* session_user's own column, after the user row. */
 enum { SESSION_USER_STALE = USER_NCOLS };
+/* session_me's columns (a binary result). */
+enum { SESSION_ME_OBJECT, SESSION_ME_ID, SESSION_ME_STALE };
+
+/* The user of a session_me row: its id and its object, nothing else. */
+static int
+user_from_me_row(struct request *req, PGresult *r, struct user *u)
+{
+	char *id = arena_alloc(req->arena, DB_UUID_LEN + 1);
+
+	if (id == NULL || db_uuid(r, 0, SESSION_ME_ID, id) < 0 ||
+	    PQgetisnull(r, 0, SESSION_ME_OBJECT))
+		return -1;
+	memset(u, 0, sizeof *u);
+	u->id = id;
+	u->object = db_text(r, 0, SESSION_ME_OBJECT);
+	return 0;
+}
 
 int
-session_authenticate(struct request *req)
+session_authenticate(struct request *req, int object_only)
 {
 	const char *cookie = request_cookie(req, "session");
 	struct secret sid;
@@ -34,7 +51,8 @@ session_authenticate(struct request *req)
 	}
 	memcpy(req->session_hash, sid.hash, sizeof req->session_hash);
 	secret_wipe(&sid);
-	st = db_exec(req->arena, STMT_session_user, &r,
+	st = db_exec(req->arena,
+	    object_only ? STMT_session_me : STMT_session_user, &r,
 	    DB_BYTES(req->session_hash, sizeof req->session_hash));
 	if (st != DB_OK) {
 		respond_db_error(req, st, "session lookup");
@@ -55,9 +73,16 @@ session_authenticate(struct request *req)
 		respond_internal(req, "csrf token");
 		return -1;
 	}
-	user_from_row(req, r, 0, u);
 	/* last_seen_at over a minute old: recorded after the response. */
-	req->touch_session = db_bool(r, 0, SESSION_USER_STALE);
+	if (!object_only) {
+		user_from_row(req, r, 0, u);
+		req->touch_session = db_bool(r, 0, SESSION_USER_STALE);
+	} else if (user_from_me_row(req, r, u) == 0) {
+		req->touch_session = db_bool(r, 0, SESSION_ME_STALE);
+	} else {
+		respond_internal(req, "session user");
+		return -1;
+	}
 	req->user = u;
 	req->has_session = 1;
 	req->user_id_for_log = u->id;

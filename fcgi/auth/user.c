@@ -19,6 +19,7 @@ user_from_row(struct request *req, PGresult *r, int row, struct user *u)
 	u->password_hash = NULL;
 	u->totp_sealed = NULL;
 	u->totp_kid = NULL;
+	u->object = NULL;
 }
 
 json_object *
@@ -39,6 +40,11 @@ respond_user(struct request *req, int status, const struct user *u)
 		J_BOOL("twoFactorEnabled", u->two_factor_enabled),
 		J_STR("createdAt", u->created_at) };
 
+	/* Rendered by the database as these fields are written (schema/007). */
+	if (u->object != NULL) {
+		respond_json(req, status, J_RAW("user", u->object));
+		return;
+	}
 	/* The same fields as user_json, written without json-c objects. */
 	respond_json(req, status, J_FIELDS("user", f, sizeof f / sizeof f[0]));
 }

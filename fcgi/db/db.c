@@ -242,7 +242,7 @@ db_run(struct arena *a, enum stmt s, const struct db_arg *args, size_t n,
 	if (db_ensure() != DB_OK)
 		return DB_UNAVAILABLE;
 	if (PQsendQueryPrepared(conn, stmt_name[s], (int)n, vals, lens, fmts,
-	    0) == 0)
+	    stmt_binary[s]) == 0)
 		r = NULL;
 	else if ((r = await_result(clock_ms() + cfg.db_timeout * 1000 +
 	    CLIENT_GRACE_MS)) == NULL && PQstatus(conn) == CONNECTION_OK) {
@@ -299,7 +299,33 @@ db_text(PGresult *r, int row, int col)
 int
 db_bool(PGresult *r, int row, int col)
 {
-	return PQgetvalue(r, row, col)[0] == 't';
+	const char *v = PQgetvalue(r, row, col);
+
+	/* Binary: one byte, 1 for true; text: "t". */
+	if (PQfformat(r, col) == 1)
+		return PQgetlength(r, row, col) == 1 && v[0] == 1;
+	return v[0] == 't';
+}
+
+int
+db_uuid(PGresult *r, int row, int col, char out[DB_UUID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
+	size_t i, o = 0;
+
+	if (PQfformat(r, col) != 1 || PQgetisnull(r, row, col) ||
+	    PQgetlength(r, row, col) != 16)
+		return -1;
+	/* 8-4-4-4-12 hex digits, lower case: uuid_out's text. */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[v[i] >> 4];
+		out[o++] = hex[v[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
 }
 
 long long

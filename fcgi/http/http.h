@@ -100,15 +100,17 @@ void respond(struct request *, int status, json_object *obj);
  *         J_BOOL("twoFactorRequired", 1));
  * J_OBJ hands over an object (consumed; NULL stands for an allocation that
  * failed); J_FIELDS nests an object of fields (the text writer copies
- * none of them; json_build makes json-c objects of them).  Any
+ * none of them; json_build makes json-c objects of them).  J_RAW puts
+ * JSON text that is already written (ours, e.g. the user object the
+ * database renders, schema/007) as a value, copied as it is.  Any
  * failure anywhere makes the whole answer one 500, logged.
  */
-enum json_field_kind { JF_STR, JF_BOOL, JF_INT, JF_OBJ, JF_FIELDS };
+enum json_field_kind { JF_STR, JF_BOOL, JF_INT, JF_OBJ, JF_FIELDS, JF_RAW };
 
 struct json_field {
 	const char *key;
 	enum json_field_kind kind;
-	const char *str;  /* JF_STR; NULL is JSON null */
+	const char *str;  /* JF_STR; NULL is JSON null; JF_RAW: the JSON */
 	long long num;    /* JF_BOOL, JF_INT; JF_FIELDS: how many */
 	json_object *obj; /* JF_OBJ */
 	const struct json_field *sub; /* JF_FIELDS */
@@ -117,6 +119,7 @@ struct json_field {
 #define J_STR(k, v) ((struct json_field){ .key = (k), .kind = JF_STR, .str = (v) })
 #define J_BOOL(k, v) ((struct json_field){ .key = (k), .kind = JF_BOOL, .num = !!(v) })
 #define J_INT(k, v) ((struct json_field){ .key = (k), .kind = JF_INT, .num = (long long)(v) })
+#define J_RAW(k, v) ((struct json_field){ .key = (k), .kind = JF_RAW, .str = (v) })
 #define J_OBJ(k, o) ((struct json_field){ .key = (k), .kind = JF_OBJ, .obj = (o) })
 #define J_FIELDS(k, f, n)                                                    \
 	((struct json_field){ .key = (k), .kind = JF_FIELDS, .sub = (f),     \

@@ -161,6 +161,12 @@ out_fields(struct out *o, const struct json_field *f, size_t n)
 		case JF_FIELDS:
 			out_fields(o, f[i].sub, (size_t)f[i].num);
 			break;
+		case JF_RAW:
+			if (f[i].str == NULL || f[i].str[0] == '\0')
+				o->bad = 1;
+			else
+				out_cstr(o, f[i].str);
+			break;
 		default: /* JF_OBJ */
 			t = f[i].obj == NULL ? NULL :
 			    json_object_to_json_string_ext(f[i].obj,
@@ -418,6 +424,11 @@ json_build(const struct json_field *f, size_t n)
 			break;
 		case JF_FIELDS: /* its J_OBJs released on failure */
 			if ((v = json_build(f[i].sub, (size_t)f[i].num)) == NULL)
+				goto fail;
+			break;
+		case JF_RAW:
+			if (f[i].str == NULL ||
+			    (v = json_tokener_parse(f[i].str)) == NULL)
 				goto fail;
 			break;
 		default: /* JF_OBJ: ours now, whatever happens */

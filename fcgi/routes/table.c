@@ -31,6 +31,9 @@ enum route_flag {
 	R_JSON_OPT = 1 << 5, /* a JSON body, or none at all */
 	R_UNVERIFIED = 1 << 6, /* open to users whose email is not verified
 	                          (BULWARK_REQUIRE_EMAIL_VERIFICATION) */
+	R_OBJECT = 1 << 7,   /* by session, reads only the user object and id
+	                        (session_me.sql); taken only with R_UNVERIFIED
+	                        and without R_ADMIN, whose checks need more */
 };
 /* Session or bearer: either authenticates. */
 #define R_AUTH (R_SESSION | R_BEARER)
@@ -40,7 +43,7 @@ static const struct route routes[] = {
 	{ "POST", "/signup", route_signup, R_JSON | R_NO_CSRF },
 	{ "POST", "/login", route_login, R_JSON | R_NO_CSRF },
 	{ "POST", "/logout", route_logout, R_SESSION | R_UNVERIFIED },
-	{ "GET", "/me", route_me, R_SESSION | R_UNVERIFIED },
+	{ "GET", "/me", route_me, R_SESSION | R_UNVERIFIED | R_OBJECT },
 	{ "GET", "/users", route_users_list, R_AUTH | R_ADMIN },
 	{ "DELETE", "/users/:id", route_users_delete, R_AUTH | R_ADMIN },
 	{ "POST", "/users/:id/unlock", route_users_unlock, R_AUTH | R_ADMIN },
@@ -107,7 +110,10 @@ authenticate(struct request *req, unsigned flags)
 		if (rc < 0)
 			return -1;
 	}
-	return session_authenticate(req);
+	/* The role and the verified flag are not in session_me's row: a
+	 * route that is checked for them gets the whole user. */
+	return session_authenticate(req, (flags & R_OBJECT) &&
+	    (flags & R_UNVERIFIED) && !(flags & R_ADMIN));
 }
 
 static void

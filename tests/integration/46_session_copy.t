@@ -18,15 +18,18 @@ use BulwarkTest;
 my $s = start_stack(workers => 4);
 my $want_role_now;
 
-# The sessions whose copy differs from their user's row (the count).
+# The sessions whose copy, or the user object rendered from it (schema/
+# 007), differs from their user's row (the count).
 sub mismatched {
 	my ($uid) = @_;
 	return psql_one(<<SQL);
 SELECT count(*) FROM bulwark.sessions s JOIN bulwark.users u ON u.id = s.user_id
- WHERE (s.user_email, s.user_role, s.user_email_verified,
+ WHERE ((s.user_email, s.user_role, s.user_email_verified,
         s.user_two_factor_enabled, s.user_created_at)
        IS DISTINCT FROM
        (u.email, u.role, u.email_verified, u.two_factor_enabled, u.created_at)
+    OR s.user_object IS DISTINCT FROM bulwark.user_object(u.id, u.email,
+       u.role, u.email_verified, u.two_factor_enabled, u.created_at))
    @{[ defined $uid ? 'AND u.id = ' . q_lit($uid) : '' ]}
 SQL
 }
