@@ -114,6 +114,15 @@ sjson_string(struct sjson *j, const char **s, size_t *len)
 	for (;;) {
 		if (j->p == j->end)
 			return SJSON_SYNTAX;
+		/* A run of plain ASCII (no quote, backslash or control): one
+		 * copy; it fails where the byte-at-a-time loop would. */
+		if ((k = json_plain_len(j->p,
+		    (size_t)(j->end - j->p))) > 0) {
+			if ((err = emit(j, start, j->p, k)) != SJSON_OK)
+				return err;
+			j->p += k;
+			continue;
+		}
 		if (*j->p == '"') {
 			j->p++;
 			break;

@@ -123,6 +123,62 @@ test_many_keys(void)
 	free(buf);
 }
 
+/* sjson_string on in (a JSON string, quotes included) with str_max max and
+ * an output buffer of cap bytes: the error, and the decoded text in out. */
+static enum sjson_err
+decode(const char *in, size_t max, size_t cap, char *out, size_t *len)
+{
+	static char buf[256];
+	struct sjson j = { (const unsigned char *)in,
+		(const unsigned char *)in + strlen(in), buf, buf + cap, max };
+	const char *s = NULL;
+	enum sjson_err e;
+
+	*len = 0;
+	out[0] = '\0';
+	if ((e = sjson_string(&j, &s, len)) == SJSON_OK)
+		memcpy(out, s, *len + 1);
+	return e;
+}
+
+/* Plain runs are copied whole: the same text, the same limits, the same
+ * error at the same byte as one byte at a time. */
+static void
+test_strings(void)
+{
+	static const struct {
+		const char *in, *want;
+		size_t max, cap;
+		enum sjson_err err;
+	} t[] = {
+		{ "\"plain ascii run\"", "plain ascii run", 0, 64, SJSON_OK },
+		{ "\"a\\\"b\\\\c\\/d\\ne\"", "a\"b\\c/d\ne", 0, 64, SJSON_OK },
+		{ "\"caf\xc3\xa9 au lait\"", "caf\xc3\xa9 au lait", 0, 64, SJSON_OK },
+		{ "\"x\\u0041y\x7fz\"", "xAy\x7fz", 0, 64, SJSON_OK },
+		{ "\"\"", "", 0, 64, SJSON_OK },
+		{ "\"abcd\"", "abcd", 4, 64, SJSON_OK },    /* at the limit */
+		{ "\"abcde\"", "", 4, 64, SJSON_LONG },     /* one over */
+		{ "\"ab\\ncd\"", "", 4, 64, SJSON_LONG }, /* over after an escape */
+		{ "\"abcd\"", "abcd", 0, 5, SJSON_OK },     /* the NUL fits */
+		{ "\"abcd\"", "", 0, 4, SJSON_LONG },       /* it does not */
+		{ "\"abc\x01\"", "", 0, 64, SJSON_CONTROL },
+		{ "\"abcdef\x01\"", "", 4, 64, SJSON_LONG }, /* the limit first */
+		{ "\"abc", "", 0, 64, SJSON_SYNTAX },       /* no closing quote */
+		{ "\"abc\\", "", 0, 64, SJSON_SYNTAX },
+	};
+	char out[256];
+	size_t i, len;
+	enum sjson_err e;
+
+	for (i = 0; i < sizeof t / sizeof *t; i++) {
+		e = decode(t[i].in, t[i].max, t[i].cap, out, &len);
+		ok(e == t[i].err && (e != SJSON_OK ||
+		    (len == strlen(t[i].want) && strcmp(out, t[i].want) == 0)),
+		    "string %zu: %s (max %zu, room %zu)", i, sjson_error_name(e),
+		    t[i].max, t[i].cap);
+	}
+}
+
 int
 main(void)
 {
@@ -130,5 +186,6 @@ main(void)
 	test_refused();
 	test_depth();
 	test_many_keys();
+	test_strings();
 	return done_testing();
 }
