@@ -89,28 +89,42 @@ b64url_value(unsigned char c)
 ssize_t
 b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap)
 {
-	size_t i, o = 0;
-	uint32_t v = 0;
-	int bits = 0, d;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, o = 0, rest = n % 4, full = n - rest;
+	int a, b, c, d;
+	uint32_t v;
 
-	if (n % 4 == 1)
+	/* 4 characters are 3 bytes; a tail of 2 or 3 is 1 or 2 more. */
+	if (rest == 1 || full / 4 * 3 + (rest > 0 ? rest - 1 : 0) > outcap)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((d = b64url_value((unsigned char)in[i])) < 0)
+	for (i = 0; i < full; i += 4) {
+		a = b64url_value(p[i]);
+		b = b64url_value(p[i + 1]);
+		c = b64url_value(p[i + 2]);
+		d = b64url_value(p[i + 3]);
+		if ((a | b | c | d) < 0)
 			return -1;
-		v = v << 6 | (uint32_t)d;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == outcap)
-				return -1;
-			out[o++] = (unsigned char)(v >> bits);
-			v &= (1u << bits) - 1;
-		}
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
 	}
-	/* Leftover bits must be zero: one encoding per value. */
-	if (v != 0)
+	if (rest == 0)
+		return (ssize_t)o;
+	a = b64url_value(p[i]);
+	b = b64url_value(p[i + 1]);
+	c = rest == 3 ? b64url_value(p[i + 2]) : 0;
+	if ((a | b | c) < 0)
 		return -1;
+	v = (uint32_t)a << 12 | (uint32_t)b << 6 | (uint32_t)c;
+	/* Leftover bits must be zero: one encoding per value. */
+	if ((rest == 2 && (v >> 6 & 0xf) != 0) ||
+	    (rest == 3 && (v & 0x3) != 0))
+		return -1;
+	out[o++] = (unsigned char)(v >> 10);
+	if (rest == 3)
+		out[o++] = (unsigned char)(v >> 2);
 	return (ssize_t)o;
 }
 
