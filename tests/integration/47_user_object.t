@@ -11,6 +11,7 @@
 #   IMMUTABLE: nothing of the session may change its text);
 # - every session row's object is the user's as stored, also after changes
 #   (2FA on, a verified email, a new role, a new email);
+# - the lookup takes the hash index of 008 among 100k sessions;
 # - a session from before migration 007 answers GET /me after it.
 use strict;
 use warnings;
@@ -94,6 +95,24 @@ is(stale_objects(), 0, 'every session row still holds its user object');
 # A session that the lookup does not find is a 401, not an empty object.
 psql('UPDATE bulwark.sessions SET expires_at = now() - interval \'1 second\' WHERE user_id = ' . q_lit($uid));
 error_is($c->req(GET => '/me'), 401, 'Unauthorized', 'GET /me of an expired session');
+
+# --- the lookup takes the hash index (008), as a prepared statement's
+# generic plan, on a table of sessions as large as the bench's
+psql(<<SQL);
+INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip)
+SELECT sha256(('plan-$$-' || i)::bytea), @{[ q_lit($uid) ]}, now() + interval '1 hour', '127.0.0.1'
+  FROM generate_series(1, 100000) AS i;
+ANALYZE bulwark.sessions;
+SQL
+my $stmt = do { open(my $fh, '<', 'sql/session_me.sql') or die "sql/session_me.sql: $!"; local $/; <$fh> };
+my $plan = join "\n", map { $_->[0] } @{ psql("SET search_path = bulwark; SET plan_cache_mode = force_generic_plan; "
+	. "PREPARE me(bytea) AS $stmt; EXPLAIN EXECUTE me(sha256('plan-$$-7'::bytea))") };
+like($plan, qr/Index Scan using sessions_id_hash_hash on sessions/, 'session_me.sql looks the session up through the hash index')
+  or diag $plan;
+is(psql_one("SELECT count(*) FROM bulwark.sessions WHERE id_hash = sha256('plan-$$-99999'::bytea)"), 1,
+	'  and finds a session among 100k');
+psql("DELETE FROM bulwark.sessions WHERE user_id = " . q_lit($uid) . " AND ip = '127.0.0.1' AND user_agent = ''"
+	. " AND id_hash IN (SELECT sha256(('plan-$$-' || i)::bytea) FROM generate_series(1, 100000) AS i)");
 
 # --- a session from before 007: migrate gives it its object
 psql('CREATE DATABASE bulwark_m007 OWNER bulwark', db => 'postgres');
