@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "db/db.h"
 
@@ -310,21 +311,21 @@ db_bool(PGresult *r, int row, int col)
 int
 db_uuid(PGresult *r, int row, int col, char out[DB_UUID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
+	/* 8-4-4-4-12 hex digits, lower case: uuid_out's text. */
+	static const unsigned char group[] = { 4, 2, 2, 2, 6 };
 	const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
 	size_t i, o = 0;
 
 	if (PQfformat(r, col) != 1 || PQgetisnull(r, row, col) ||
 	    PQgetlength(r, row, col) != 16)
 		return -1;
-	/* 8-4-4-4-12 hex digits, lower case: uuid_out's text. */
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
+	for (i = 0; i < sizeof group; i++) {
+		if (i > 0)
 			out[o++] = '-';
-		out[o++] = hex[v[i] >> 4];
-		out[o++] = hex[v[i] & 15];
+		hex_encode(v, group[i], out + o); /* and a NUL after */
+		v += group[i];
+		o += 2u * group[i];
 	}
-	out[o] = '\0';
 	return 0;
 }
 

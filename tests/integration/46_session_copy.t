@@ -164,24 +164,13 @@ is(psql_one('SELECT user_email FROM bulwark.sessions WHERE id_hash = sha256(' . 
 # --- sessions that existed before the migration
 # A database at migration 005 with a user and a session, then `bulwark
 # migrate`: 006 fills the copy in.
-psql('CREATE DATABASE bulwark_m006 OWNER bulwark', db => 'postgres');
-my $old = join "\n", 'SET ROLE bulwark;', 'CREATE SCHEMA bulwark;',
-  'CREATE TABLE bulwark.schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());',
-  map {
-	my ($v) = m{/0*(\d+)_[^/]+\.sql\z};
-	open(my $fh, '<', $_) or die "$_: $!";
-	local $/;
-	my $sql = <$fh>;
-	"$sql\nINSERT INTO bulwark.schema_migrations (version, name) VALUES ($v, 'by hand');";
-  } grep { m{/00[1-5]_} } sort glob('schema/0*.sql');
-psql($old, db => 'bulwark_m006');
+my $url = db_at_migration('bulwark_m006', 5);
 psql(<<'SQL', db => 'bulwark_m006');
 INSERT INTO bulwark.users (email, password_hash, role, email_verified)
 VALUES ('old@example.com', '$y$not-a-real-hash', 'admin', true);
 INSERT INTO bulwark.sessions (id_hash, user_id, expires_at, ip)
 SELECT sha256('old'), id, now() + interval '1 day', '127.0.0.1' FROM bulwark.users;
 SQL
-(my $url = BulwarkTest::cfg("DATABASE_URL")) =~ s{/bulwark(?=\?|\z)}{/bulwark_m006} or die "cannot rename the database in DATABASE_URL";
 $r = run_cmd(cmd => [ bulwark_bin(), 'migrate' ], env => { PATH => $ENV{PATH}, DATABASE_URL => $url }, timeout => 60);
 is($r->{exit}, 0, 'bulwark migrate from 005') or diag $r->{err};
 like($r->{out}, qr/applied now/, '  applies the rest') or diag $r->{out};

@@ -73,7 +73,7 @@ our @EXPORT = qw(
   add_user run_cmd bulwark_bin test_dir default_env test_secret
   unique_email unique_password
   common_ok error_is issues_ok user_object_ok cookie_cleared
-  session_rows_for_cookie sha256_hex
+  session_rows_for_cookie sha256_hex db_at_migration
   rate_limit_count rate_limit_keys lockout_failures reset_counters retry_after_ok
   proc_alive proc_state children_of procs_with_env wait_until parallel parallel_barrier free_port
   fcgi_record fcgi_params fcgi_nv_len
@@ -439,6 +439,29 @@ sub psql {
 	$out =~ s/\n\z//;
 	return [] if $out eq '';
 	return [ map { [ map { $_ eq "\x02" ? undef : $_ } split /\x1f/, $_, -1 ] } split /\x1e/, $out, -1 ];
+}
+
+# A new database $name owned by bulwark, its schema built from the
+# migrations schema/001 .. schema/$upto as files (not by `bulwark migrate`),
+# each recorded in schema_migrations as an older binary would have left it.
+# Returns the DATABASE_URL that names it, for `bulwark migrate` to go on.
+sub db_at_migration {
+	my ($name, $upto) = @_;
+	psql("CREATE DATABASE $name OWNER bulwark", db => 'postgres');
+	my @files = grep { my ($v) = m{/0*(\d+)_[^/]+\.sql\z}; $v <= $upto } sort glob('schema/0*.sql');
+	die "no migrations up to $upto\n" unless @files;
+	my $sql = join "\n", 'SET ROLE bulwark;', 'CREATE SCHEMA bulwark;',
+	  'CREATE TABLE bulwark.schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());',
+	  map {
+		my ($v) = m{/0*(\d+)_[^/]+\.sql\z};
+		open(my $fh, '<', $_) or die "$_: $!";
+		local $/;
+		my $text = <$fh>;
+		"$text\nINSERT INTO bulwark.schema_migrations (version, name) VALUES ($v, 'by hand');";
+	  } @files;
+	psql($sql, db => $name);
+	(my $url = cfg('DATABASE_URL')) =~ s{/bulwark(?=\?|\z)}{/$name} or die "cannot rename the database in DATABASE_URL";
+	return $url;
 }
 
 sub psql_one {
