@@ -24,7 +24,6 @@
 
 #include "core/clock.h"
 #include "core/config.h"
-#include "core/crypto.h"
 #include "core/log.h"
 #include "db/db.h"
 
@@ -306,27 +305,6 @@ db_bool(PGresult *r, int row, int col)
 	if (PQfformat(r, col) == 1)
 		return PQgetlength(r, row, col) == 1 && v[0] == 1;
 	return v[0] == 't';
-}
-
-int
-db_uuid(PGresult *r, int row, int col, char out[DB_UUID_LEN + 1])
-{
-	/* 8-4-4-4-12 hex digits, lower case: uuid_out's text. */
-	static const unsigned char group[] = { 4, 2, 2, 2, 6 };
-	const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
-	size_t i, o = 0;
-
-	if (PQfformat(r, col) != 1 || PQgetisnull(r, row, col) ||
-	    PQgetlength(r, row, col) != 16)
-		return -1;
-	for (i = 0; i < sizeof group; i++) {
-		if (i > 0)
-			out[o++] = '-';
-		hex_encode(v, group[i], out + o); /* and a NUL after */
-		v += group[i];
-		o += 2u * group[i];
-	}
-	return 0;
 }
 
 long long

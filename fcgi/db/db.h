@@ -67,10 +67,6 @@ enum db_status db_run(struct arena *, enum stmt, const struct db_arg *args,
 const char *db_text(PGresult *r, int row, int col);
 /* A boolean column, text or binary: 1 for true. */
 int db_bool(PGresult *r, int row, int col);
-/* A uuid column of a binary result as its text (36 characters and a NUL);
- * -1 when the column is not a 16-byte binary uuid. */
-#define DB_UUID_LEN 36
-int db_uuid(PGresult *r, int row, int col, char out[DB_UUID_LEN + 1]);
 /* A bigint column; 0 when not a number. */
 long long db_int(PGresult *r, int row, int col);
 

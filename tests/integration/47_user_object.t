@@ -11,6 +11,8 @@
 #   IMMUTABLE: nothing of the session may change its text);
 # - every session row's object is the user's as stored, also after changes
 #   (2FA on, a verified email, a new role, a new email);
+# - GET /me's request log line names the user: the worker reads the id from
+#   the object's first field (session_me.sql returns no id column);
 # - the lookup takes the hash index of 008 among 100k sessions;
 # - a session from before migration 007 answers GET /me after it.
 use strict;
@@ -32,8 +34,16 @@ SQL
 # GET /me of client c is the body a new login of the same user answers.
 sub same_as_login {
 	my ($c, $email, $pw, $name) = @_;
-	my $me = $c->req(GET => '/me');
+	my $mark = $s->log_mark;
+	my $me   = $c->req(GET => '/me');
 	is($me->{status}, 200, "$name: GET /me 200");
+	# The worker reads the id it logs from the object's first field.
+	my $id = $me->{json}{user}{id} // '';
+	my @req = grep { ($_->{event} // '') eq 'request' && ($_->{path} // '') eq '/me' }
+	  $s->wait_log(sub { grep { ($_->{event} // '') eq 'request' && ($_->{path} // '') eq '/me' } @_ }, since => $mark);
+	is(scalar(@req), 1, "$name: one request line for GET /me");
+	like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "$name: the object's id is a uuid");
+	is($req[0]{userId}, $id, "$name: the request line names the user") if @req;
 	my $login = $s->login($email, $pw);
 	is($login->res->{status}, 200, "$name: a new login 200");
 	is($me->{body}, $login->res->{body}, "$name: GET /me is the login's body byte for byte")
