@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/ip.h"
 #include "core/log.h"
@@ -17,7 +18,10 @@
 /* session_user's own column, after the user row. */
 enum { SESSION_USER_STALE = USER_NCOLS };
 /* session_me's columns (a binary result). */
-enum { SESSION_ME_OBJECT, SESSION_ME_STALE };
+enum { SESSION_ME_OBJECT, SESSION_ME_SEEN };
+/* last_seen_at is recorded when it is older than this: the same minute as
+ * sql/session_user.sql's stale flag and sql/session_touch.sql's guard. */
+#define TOUCH_AFTER_US (60LL * 1000000)
 
 /* bulwark.user_object (schema/007) writes the id first: {"id":"<uuid>",...
  * So the id GET /me logs is read from the object, not sent beside it (a
@@ -60,6 +64,7 @@ session_authenticate(struct request *req, int object_only)
 	struct user *u;
 	PGresult *r;
 	enum db_status st;
+	long long seen;
 
 	/* A malformed cookie cannot name a session: no database trip. */
 	if (secret_parse(&sid, cookie) < 0) {
@@ -96,8 +101,11 @@ session_authenticate(struct request *req, int object_only)
 	if (!object_only) {
 		user_from_row(req, r, 0, u);
 		req->touch_session = db_bool(r, 0, SESSION_USER_STALE);
-	} else if (user_from_me_row(req, r, u) == 0) {
-		req->touch_session = db_bool(r, 0, SESSION_ME_STALE);
+	} else if (user_from_me_row(req, r, u) == 0 &&
+	    db_time_us(r, 0, SESSION_ME_SEEN, &seen) == 0) {
+		/* By this host's clock, as a token's expiry is; the touch
+		 * itself checks again by the database's. */
+		req->touch_session = clock_wall_us() - seen > TOUCH_AFTER_US;
 	} else {
 		respond_internal(req, "session user");
 		return -1;

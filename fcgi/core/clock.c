@@ -17,6 +17,15 @@ clock_us(void)
 }
 
 long long
+clock_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long
 clock_ms(void)
 {
 	struct timespec ts;

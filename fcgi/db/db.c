@@ -15,6 +15,7 @@
  * the connection and answers 503.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,29 @@ db_bool(PGresult *r, int row, int col)
 	if (PQfformat(r, col) == 1)
 		return PQgetlength(r, row, col) == 1 && v[0] == 1;
 	return v[0] == 't';
+}
+
+int
+db_time_us(PGresult *r, int row, int col, long long *out)
+{
+	/* 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix microseconds. */
+	const long long pg_epoch = 946684800LL * 1000000;
+	const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
+	unsigned long long u = 0;
+	long long t;
+	int i;
+
+	if (PQfformat(r, col) != 1 || PQgetisnull(r, row, col) ||
+	    PQgetlength(r, row, col) != 8)
+		return -1;
+	for (i = 0; i < 8; i++)
+		u = u << 8 | v[i];
+	t = (long long)u;
+	/* +-infinity are INT64_MAX and INT64_MIN: no time to add to. */
+	if (t > LLONG_MAX - pg_epoch || t < LLONG_MIN + pg_epoch)
+		return -1;
+	*out = t + pg_epoch;
+	return 0;
 }
 
 long long

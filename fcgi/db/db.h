@@ -67,6 +67,10 @@ enum db_status db_run(struct arena *, enum stmt, const struct db_arg *args,
 const char *db_text(PGresult *r, int row, int col);
 /* A boolean column, text or binary: 1 for true. */
 int db_bool(PGresult *r, int row, int col);
+/* A timestamptz column of a binary result in microseconds since the Unix
+ * epoch (PostgreSQL sends microseconds since 2000-01-01 UTC, big-endian);
+ * -1 when the column is not an 8-byte binary value. */
+int db_time_us(PGresult *r, int row, int col, long long *out);
 /* A bigint column; 0 when not a number. */
 long long db_int(PGresult *r, int row, int col);
 
