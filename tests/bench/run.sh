@@ -802,10 +802,11 @@ cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || 
 [ -n "$cpu" ] || cpu=unknown
 # (wrk -v prints its version and exits 1.)
 pgver=$("$PGBIN/postgres" --version 2>/dev/null | awk 'NR == 1 {v = $3} END {print v}' || true)
+ltver="$(lighttpd -v 2>/dev/null | awk 'NR == 1 {v = $1} END {print v}' || true) (a new FastCGI connection per request)"
 if [ "$FRONT" = nginx ]; then
-	lver="$(nginx -v 2>&1 | sed -n 's|.*nginx/\([^ ]*\).*|nginx \1|p') (worker_processes 2, fastcgi_keep_conn on, upstream keepalive $NGINX_KEEPALIVE)"
+	lver="$(nginx -v 2>&1 | sed -n 's|.*nginx/\([^ ]*\).*|nginx \1|p') (worker_processes 2, fastcgi_keep_conn on, upstream keepalive $NGINX_KEEPALIVE); beside it $ltver"
 else
-	lver="$(lighttpd -v 2>/dev/null | awk 'NR == 1 {v = $1} END {print v}' || true) (a new FastCGI connection per request)"
+	lver=$ltver
 fi
 wver=$(wrk -v 2>&1 | awk 'NR == 1 {v = $2} END {print v}' || true)
 
@@ -830,23 +831,23 @@ verdict_of() {
 # round (the two runs back to back) with the host's steal during them, and
 # the CPU one request costs each.
 yard_lines() {
-	local me=$1 pk=$2 r=$3 pre=$4 paired
+	local me=$1 pk=$2 r=$3 pre=$4 rounds
 	[ -n "$r" ] || return 0
 	echo "${pre}GET /me / GET /pk = ${R_RPS[$me]} / ${R_RPS[$pk]} = $r  (goal >= $GOAL: $(verdict_of "$r"))"
-	paired=$(awk -v a="${R_RPSL[$me]}" -v b="${R_RPSL[$pk]}" -v sa="${R_STEALL[$me]}" -v sb="${R_STEALL[$pk]}" 'BEGIN {
+	# One line per round: its ratio, then the steal of both runs.
+	rounds=$(awk -v a="${R_RPSL[$me]}" -v b="${R_RPSL[$pk]}" -v sa="${R_STEALL[$me]}" -v sb="${R_STEALL[$pk]}" 'BEGIN {
 		n = split(a, x, " "); split(b, y, " "); split(sa, u, " "); split(sb, v, " ")
-		for (i = 1; i <= n; i++) printf "%s%.3f (steal %s%%/%s%%)", (i > 1 ? ", " : ""), (y[i] > 0) ? x[i] / y[i] : 0, v[i], u[i] }')
-	echo "  per round: $paired"
+		for (i = 1; i <= n; i++) printf "%.3f %s %s\n", (y[i] > 0) ? x[i] / y[i] : 0, v[i], u[i] }')
+	echo "  per round: $(awk '{printf "%s%s (steal %s%%/%s%%)", (NR > 1 ? ", " : ""), $1, $2, $3}' <<<"$rounds")"
 	# shellcheck disable=SC2046 # one ratio a word
-	echo "  median of the rounds' ratios: $(printf '%.3f' "$(median $(awk -v a="${R_RPSL[$me]}" -v b="${R_RPSL[$pk]}" 'BEGIN {
-		n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) printf "%.4f\n", (y[i] > 0) ? x[i] / y[i] : 0 }'))")"
+	echo "  median of the rounds' ratios: $(printf '%.3f' "$(median $(awk '{print $1}' <<<"$rounds"))")"
 	# shellcheck disable=SC2086 # four numbers each
 	awk -v a="${R_CPU[$me]}" -v b="${R_CPU[$pk]}" 'BEGIN { split(a, m, " "); split(b, p, " ")
 		if (m[4] > 0) printf "  CPU per request: GET /pk %d us / GET /me %d us = %.3f  (web %+d, app %+d, db %+d us for /me)\n", p[4], m[4], p[4] / m[4], m[1] - p[1], m[2] - p[2], m[3] - p[3] }'
 }
 
 report() {
-	local t
+	local t r
 	echo
 	echo "Bulwark bench -- $started"
 	echo "machine: $cores CPUs (nproc), $(uname -m), $cpu; kernel $(uname -r)"
@@ -868,10 +869,8 @@ report() {
 	echo
 	yard_lines me pk "$ratio" ""
 	yard_lines lme lpk "$lt_ratio" "via lighttpd: "
-	if [ -n "${R_RPS[token_me]:-}" ] && [ -n "${R_RPS[pk]:-}" ]; then
-		awk -v a="${R_RPS[token_me]}" -v b="${R_RPS[pk]}" -v g="$GOAL" 'BEGIN { r = (b > 0) ? a / b : 0
-			printf "GET /token/me / GET /pk = %s / %s = %.3f  (goal >= %s: %s)\n", a, b, r, g, (r >= g) ? "meets the goal" : "BELOW the goal" }'
-	fi
+	r=$(ratio_of token_me pk)
+	[ -z "$r" ] || echo "GET /token/me / GET /pk = ${R_RPS[token_me]} / ${R_RPS[pk]} = $r  (goal >= $GOAL: $(verdict_of "$r"))"
 	ratio_line() { # ratio_line A B LABEL: requests/s and p99 of row A against row B
 		[ -n "${R_RPS[$1]:-}" ] && [ -n "${R_RPS[$2]:-}" ] || return 0
 		awk -v a="${R_RPS[$1]}" -v b="${R_RPS[$2]}" -v pa="${R_P99[$1]}" -v pb="${R_P99[$2]}" -v l="$3" 'BEGIN {
