@@ -22,7 +22,11 @@
  *
  * Signals are blocked except inside epoll_pwait, so SIGTERM lets the
  * request in hand finish and never interrupts a write half-way; on the way
- * out, requests already whole on held connections are served too.  A
+ * out, requests already whole on held connections are served too.  Linux
+ * runs a pending handler there only when epoll_pwait sleeps (EINTR): one
+ * that finds events ready returns them and leaves the signal pending, so a
+ * worker never idle under load would never stop.  After every BUSY_CHECK
+ * turns of the loop in a row that did not sleep it asks sigpending.  A
  * failed accept is logged and the loop goes on: only a shutdown, or a
  * listening socket that is gone, ends it (under mod_fcgid the process must
  * never leave on its own).
@@ -66,6 +70,8 @@
 #define IDLE_MAX 64      /* of them kept and idle */
 #define LINGER_MS 2000   /* reading a closing peer out before close() */
 #define EVENTS 64
+#define ACCEPT_RUN 16    /* accepts in a row without epoll_pwait */
+#define BUSY_CHECK 16    /* turns without sleep between sigpending calls */
 #define LISTENER 0       /* epoll tag of the listening socket */
 
 enum cstate {
@@ -106,6 +112,20 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static sigset_t stop_signals; /* SIGTERM, SIGINT, SIGUSR1: blocked */
+
+/* A stop signal that epoll_pwait left pending (it had events ready) is
+ * taken here; it stays pending, and runs on_stop once the mask goes back. */
+static void
+stop_if_pending(void)
+{
+	sigset_t p;
+
+	if (sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 ||
+	    sigismember(&p, SIGINT) == 1 || sigismember(&p, SIGUSR1) == 1))
+		stopping = 1;
 }
 
 int
@@ -254,7 +274,8 @@ static int conn_check(struct conn *c);
 static void bound_idle(void);
 
 /* Accepts one connection (one per wake-up, so that idle workers take
- * their share).  -1 when the listening socket is unusable. */
+ * their share).  1 when one was taken, 0 when none was (or it was refused),
+ * -1 when the listening socket is unusable. */
 static int
 accept_one(void)
 {
@@ -282,7 +303,7 @@ accept_one(void)
 	}
 	if (!peer_allowed(&ss)) {
 		close(fd);
-		return 0;
+		return 1; /* the queue may hold more */
 	}
 	for (i = 0; i < CONN_MAX && c == NULL; i++)
 		if (conns[i].state == C_FREE)
@@ -319,7 +340,7 @@ accept_one(void)
 	(void)conn_check(c);
 	if (c->state != C_FREE && !c->watched && conn_watch(c, 0) < 0)
 		conn_close(c);
-	return 0;
+	return 1;
 }
 
 /* Reads out through libfcgi the rest of a request's STDIN that the check
@@ -529,8 +550,8 @@ worker_run(int listen_fd, int ready_fd)
 {
 	struct epoll_event ev, evs[EVENTS];
 	struct sigaction sa;
-	sigset_t block, old;
-	int i, n, fl, wait_ms, rc = 0;
+	sigset_t old;
+	int i, n, fl, wait_ms, run = 0, busy = 0, rc = 0;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
@@ -541,11 +562,11 @@ worker_run(int listen_fd, int ready_fd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL); /* mod_fcgid and libfcgi's own stop */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &stop_signals, &old);
 
 	if (sandbox_drop_user() < 0)
 		return 1;
@@ -599,9 +620,34 @@ worker_run(int listen_fd, int ready_fd)
 	}
 
 	while (!stopping) {
+		if (busy >= BUSY_CHECK) {
+			busy = 0;
+			stop_if_pending();
+			if (stopping)
+				break;
+		}
 		wait_ms = expire();
+		/* A worker that holds nothing after serving a connection it
+		 * accepted tries the next at once: under load, with a new
+		 * connection per request (lighttpd, Apache), the queue is
+		 * seldom empty, and an epoll_pwait to learn so would cost a
+		 * system call per request.  At most ACCEPT_RUN in a row, then
+		 * epoll_pwait has its turn; each counts as busy for the stop
+		 * check above. */
+		if (run > 0 && run < ACCEPT_RUN && conn_hw == 0 &&
+		    !listener_paused) {
+			if ((n = accept_one()) < 0) {
+				rc = 1;
+				stopping = 1;
+			}
+			run = n > 0 ? run + 1 : 0;
+			busy++;
+			continue;
+		}
+		run = 0;
 		n = stopping ? -1 : epoll_pwait(epfd, evs, EVENTS, wait_ms,
 		    &old);
+		busy = n > 0 ? busy + 1 : 0; /* n == 0 or EINTR: it slept */
 		if (n < 0) {
 			if (errno != EINTR) {
 				log_msg("error", "epoll_pwait: %s",
@@ -614,10 +660,11 @@ worker_run(int listen_fd, int ready_fd)
 			uint32_t tag = evs[i].data.u32;
 
 			if (tag == LISTENER) {
-				if (accept_one() < 0) {
+				if ((fl = accept_one()) < 0) {
 					rc = 1;
 					stopping = 1;
-				}
+				} else
+					run = fl;
 			} else if (tag <= CONN_MAX &&
 			    conns[tag - 1].state != C_FREE)
 				(void)conn_check(&conns[tag - 1]);
