@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "core/crypto.h"
 #include "tap.h"
 
@@ -364,6 +367,42 @@ test_derive(void)
 	secret_wipe(&d);
 }
 
+/* crypto_hmac_sha256 keeps keyed contexts for a few keys: many keys in
+ * turn, keys that are prefixes of each other, keys of a block and just
+ * over one (hashed first), keys too long to keep, and the empty key --
+ * every answer the same as OpenSSL's own one-shot HMAC's, again and
+ * again as the kept contexts give way to each other. */
+static void
+test_hmac_keys(void)
+{
+	static const size_t lens[] = { 1, 31, 32, 63, 64, 65, 128, 129, 200, 0 };
+	unsigned char keys[10][200], data[150], mine[32], ref[32];
+	unsigned int rl;
+	size_t k, round, dn, bad = 0, calls = 0;
+
+	for (k = 0; k < 10; k++)
+		memset(keys[k], 0x11 + (k % 3 == 0 ? 0 : (int)k), sizeof keys[k]);
+	memset(data, 0x5a, sizeof data);
+	for (round = 0; round < 4; round++)
+		for (k = 0; k < 10; k++) {
+			dn = (round * 37 + k * 11) % sizeof data;
+			data[0] = (unsigned char)(round * 16 + k);
+			rl = 0;
+			if (crypto_hmac_sha256(keys[k], lens[k], data, dn,
+			    mine) != 0 || HMAC(EVP_sha256(), keys[k],
+			    (int)lens[k], data, dn, ref, &rl) == NULL ||
+			    rl != 32 || memcmp(mine, ref, 32) != 0)
+				bad++;
+			calls++;
+		}
+	ok(bad == 0, "HMAC-SHA256 with 10 keys in turn, 4 rounds (%zu calls):"
+	    " each as OpenSSL's HMAC() (%zu differ)", calls, bad);
+	ok(crypto_hmac_sha256(keys[0], 32, "", 0, mine) == 0 &&
+	    HMAC(EVP_sha256(), keys[0], 32, (const unsigned char *)"", 0, ref,
+	    &rl) != NULL && memcmp(mine, ref, 32) == 0,
+	    "HMAC of no data");
+}
+
 int
 main(void)
 {
@@ -376,5 +415,6 @@ main(void)
 	test_tokens();
 	test_secrets();
 	test_derive();
+	test_hmac_keys();
 	return done_testing();
 }
