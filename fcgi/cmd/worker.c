@@ -25,8 +25,8 @@
  * out, requests already whole on held connections are served too.  Linux
  * runs a pending handler there only when epoll_pwait sleeps (EINTR): one
  * that finds events ready returns them and leaves the signal pending, so a
- * worker never idle under load would never stop.  After every BUSY_CHECK
- * turns of the loop in a row that did not sleep it asks sigpending.  A
+ * worker never idle under load would never stop.  After BUSY_CHECK events
+ * (accepts, ready connections) in a row with no sleep it asks sigpending.  A
  * failed accept is logged and the loop goes on: only a shutdown, or a
  * listening socket that is gone, ends it (under mod_fcgid the process must
  * never leave on its own).
@@ -71,7 +71,7 @@
 #define LINGER_MS 2000   /* reading a closing peer out before close() */
 #define EVENTS 64
 #define ACCEPT_RUN 16    /* accepts in a row without epoll_pwait */
-#define BUSY_CHECK 16    /* turns without sleep between sigpending calls */
+#define BUSY_CHECK 16    /* events without sleep between sigpending calls */
 #define LISTENER 0       /* epoll tag of the listening socket */
 
 enum cstate {
@@ -647,7 +647,7 @@ worker_run(int listen_fd, int ready_fd)
 		run = 0;
 		n = stopping ? -1 : epoll_pwait(epfd, evs, EVENTS, wait_ms,
 		    &old);
-		busy = n > 0 ? busy + 1 : 0; /* n == 0 or EINTR: it slept */
+		busy = n > 0 ? busy + n : 0; /* n == 0 or EINTR: it slept */
 		if (n < 0) {
 			if (errno != EINTR) {
 				log_msg("error", "epoll_pwait: %s",
