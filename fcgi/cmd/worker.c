@@ -123,8 +123,8 @@ stop_if_pending(void)
 {
 	sigset_t p;
 
-	if (sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 ||
-	    sigismember(&p, SIGINT) == 1 || sigismember(&p, SIGUSR1) == 1))
+	if (sigpending(&p) == 0 && sigandset(&p, &p, &stop_signals) == 0 &&
+	    !sigisemptyset(&p))
 		stopping = 1;
 }
 
@@ -274,8 +274,9 @@ static int conn_check(struct conn *c);
 static void bound_idle(void);
 
 /* Accepts one connection (one per wake-up, so that idle workers take
- * their share).  1 when one was taken, 0 when none was (or it was refused),
- * -1 when the listening socket is unusable. */
+ * their share; the loop takes more in a row only while it holds none).
+ * 1 when one was taken, 0 when none was (or it was refused), -1 when the
+ * listening socket is unusable. */
 static int
 accept_one(void)
 {
@@ -341,6 +342,21 @@ accept_one(void)
 	if (c->state != C_FREE && !c->watched && conn_watch(c, 0) < 0)
 		conn_close(c);
 	return 1;
+}
+
+/* accept_one for the loop: a listening socket that is unusable stops the
+ * worker with status 1.  1 when the queue may hold more. */
+static int
+accept_next(int *rc)
+{
+	int got = accept_one();
+
+	if (got < 0) {
+		*rc = 1;
+		stopping = 1;
+		return 0;
+	}
+	return got;
 }
 
 /* Reads out through libfcgi the rest of a request's STDIN that the check
@@ -636,11 +652,7 @@ worker_run(int listen_fd, int ready_fd)
 		 * check above. */
 		if (run > 0 && run < ACCEPT_RUN && conn_hw == 0 &&
 		    !listener_paused) {
-			if ((n = accept_one()) < 0) {
-				rc = 1;
-				stopping = 1;
-			}
-			run = n > 0 ? run + 1 : 0;
+			run = accept_next(&rc) ? run + 1 : 0;
 			busy++;
 			continue;
 		}
@@ -659,13 +671,9 @@ worker_run(int listen_fd, int ready_fd)
 		for (i = 0; i < n; i++) {
 			uint32_t tag = evs[i].data.u32;
 
-			if (tag == LISTENER) {
-				if ((fl = accept_one()) < 0) {
-					rc = 1;
-					stopping = 1;
-				} else
-					run = fl;
-			} else if (tag <= CONN_MAX &&
+			if (tag == LISTENER)
+				run = accept_next(&rc);
+			else if (tag <= CONN_MAX &&
 			    conns[tag - 1].state != C_FREE)
 				(void)conn_check(&conns[tag - 1]);
 		}

@@ -44,17 +44,15 @@ sha256_ready(void)
 	return sha_md != NULL && sha_ctx != NULL ? 0 : -1;
 }
 
-/* SHA-256 of two pieces, as one message. */
+/* 0, or -1 with out cleared. */
 static int
-sha256_two(const void *a, size_t an, const void *b, size_t bn,
-    unsigned char out[32])
+sha256_once(const void *data, size_t n, unsigned char out[32])
 {
 	unsigned int len = 0;
 
 	if (sha256_ready() == 0 &&
 	    EVP_DigestInit_ex2(sha_ctx, sha_md, NULL) == 1 &&
-	    EVP_DigestUpdate(sha_ctx, a, an) == 1 &&
-	    (bn == 0 || EVP_DigestUpdate(sha_ctx, b, bn) == 1) &&
+	    EVP_DigestUpdate(sha_ctx, data, n) == 1 &&
 	    EVP_DigestFinal_ex(sha_ctx, out, &len) == 1 && len == 32)
 		return 0;
 	/* Fails only short of memory; clear the output so a failure can never
@@ -66,7 +64,24 @@ sha256_two(const void *a, size_t an, const void *b, size_t bn,
 void
 crypto_sha256(const void *data, size_t n, unsigned char out[32])
 {
-	(void)sha256_two(data, n, NULL, 0, out);
+	(void)sha256_once(data, n, out);
+}
+
+/* Starts ctx on the key block k XORed with pad (RFC 2104's ipad, opad). */
+static int
+absorb_pad(EVP_MD_CTX *ctx, const unsigned char k[SHA256_BLOCK],
+    unsigned char pad)
+{
+	unsigned char b[SHA256_BLOCK];
+	unsigned j;
+	int good;
+
+	for (j = 0; j < sizeof b; j++)
+		b[j] = k[j] ^ pad;
+	good = EVP_DigestInit_ex2(ctx, sha_md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, b, sizeof b) == 1;
+	OPENSSL_cleanse(b, sizeof b);
+	return good ? 0 : -1;
 }
 
 size_t
@@ -227,16 +242,18 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 		unsigned char key[HMAC_KEY_MAX];
 	} slot[HMAC_KEYS];
 	static unsigned next;
-	unsigned char k[SHA256_BLOCK], pad[SHA256_BLOCK], inner[32];
+	unsigned char k[SHA256_BLOCK], inner[32];
 	unsigned int len = 0;
-	unsigned i, j;
+	unsigned i;
+	/* keylen 0 marks a slot not cached, so an empty key, or one too long
+	 * to keep, is neither looked up nor kept. */
+	int cached = keylen > 0 && keylen <= HMAC_KEY_MAX;
 	int have = 0, rc = -1;
 
+	memset(k, 0, sizeof k);
 	if (sha256_ready() < 0)
 		goto fail;
-	/* keylen 0 marks a slot not cached (an empty key or one too long
-	 * to keep), so only a key of 1 to HMAC_KEY_MAX bytes is looked up. */
-	for (i = 0; i < HMAC_KEYS && keylen > 0 && keylen <= HMAC_KEY_MAX; i++)
+	for (i = 0; i < HMAC_KEYS && cached; i++)
 		if (slot[i].keylen == keylen &&
 		    memcmp(slot[i].key, key, keylen) == 0) {
 			have = 1;
@@ -252,23 +269,15 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 		    (slot[i].out = EVP_MD_CTX_new()) == NULL))
 			goto fail;
 		/* A key longer than a block is its hash (RFC 2104 2.). */
-		memset(k, 0, sizeof k);
 		if (keylen > sizeof k) {
-			if (sha256_two(key, keylen, NULL, 0, k) < 0)
+			if (sha256_once(key, keylen, k) < 0)
 				goto fail;
 		} else if (keylen > 0)
 			memcpy(k, key, keylen);
-		for (j = 0; j < sizeof pad; j++)
-			pad[j] = k[j] ^ 0x36;
-		if (EVP_DigestInit_ex2(slot[i].in, sha_md, NULL) != 1 ||
-		    EVP_DigestUpdate(slot[i].in, pad, sizeof pad) != 1)
+		if (absorb_pad(slot[i].in, k, 0x36) < 0 ||
+		    absorb_pad(slot[i].out, k, 0x5c) < 0)
 			goto fail;
-		for (j = 0; j < sizeof pad; j++)
-			pad[j] = k[j] ^ 0x5c;
-		if (EVP_DigestInit_ex2(slot[i].out, sha_md, NULL) != 1 ||
-		    EVP_DigestUpdate(slot[i].out, pad, sizeof pad) != 1)
-			goto fail;
-		if (keylen > 0 && keylen <= HMAC_KEY_MAX) {
+		if (cached) {
 			memcpy(slot[i].key, key, keylen);
 			slot[i].keylen = keylen;
 		}
@@ -282,7 +291,6 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 		rc = 0;
 fail:
 	OPENSSL_cleanse(k, sizeof k);
-	OPENSSL_cleanse(pad, sizeof pad);
 	OPENSSL_cleanse(inner, sizeof inner);
 	if (rc < 0)
 		OPENSSL_cleanse(out, 32);

@@ -19,6 +19,20 @@ use BulwarkFcgi;
 use IO::Select;
 use Time::HiRes qw(time);
 
+# Logins worker $pid logged after offset $since of the log, up to its own
+# worker_stopped line (its replacement starts only once it is reaped), and
+# whether that line is there.
+sub served_before_stop {
+	my ($s, $pid, $since) = @_;
+	my ($n, $stopped) = (0, 0);
+	for my $l ($s->log_lines(since => $since)) {
+		my $m = $l->{event} // '';
+		$stopped = 1 if $m eq 'worker_stopped' && ($l->{pid} // 0) == $pid;
+		$n++ if !$stopped && $m eq 'request' && ($l->{path} // '') eq '/login';
+	}
+	return ($n, $stopped);
+}
+
 my $s = start_stack(mode => 'serve', workers => 1, env => { BULWARK_PASSWORD_COST => 3 });
 my $sock = $s->{pool}[0]{sock};
 my @w = $s->worker_pids;
@@ -38,14 +52,8 @@ my $since = length $s->log_raw;
 kill 'TERM', $w;
 my @r = fcgi_read_many([ @c[ 1 .. $#c ] ], 30);
 ok(wait_until(sub { !proc_alive($w) }, 10), 'the worker exits after SIGTERM');
-ok(wait_until(sub { grep { ($_->{event} // '') eq 'worker_stopped' && ($_->{pid} // 0) == $w } $s->log_lines(since => $since) }, 10),
-	'it logs worker_stopped');
-my ($old_served, $stopped) = (0, 0);
-for my $l ($s->log_lines(since => $since)) {
-	my $m = $l->{event} // '';
-	$stopped = 1 if $m eq 'worker_stopped' && ($l->{pid} // 0) == $w;
-	$old_served++ if !$stopped && $m eq 'request' && ($l->{path} // '') eq '/login';
-}
+ok(wait_until(sub { (served_before_stop($s, $w, $since))[1] }, 10), 'it logs worker_stopped');
+my ($old_served) = served_before_stop($s, $w, $since);
 cmp_ok($old_served, '<=', 24, "a busy worker stops on SIGTERM: it served $old_served of the other " . ($N - 1) . ' queued logins after the signal, not all');
 my $hanging = grep { $_->{timeout} } @r;
 my $served  = grep { defined $_->{status} } @r;
@@ -92,12 +100,7 @@ while (%open && time < $end && $after < 150) {
 }
 ok($termed, "SIGTERM sent to the busy worker after $at_term answers on $K kept connections");
 ok(wait_until(sub { !proc_alive($w) }, 10), 'the worker kept busy by kept connections exits');
-my ($kept_served, $kept_stopped) = (0, 0);
-for my $l ($s->log_lines(since => $mark)) {
-	my $m = $l->{event} // '';
-	$kept_stopped = 1 if $m eq 'worker_stopped' && ($l->{pid} // 0) == $w;
-	$kept_served++ if !$kept_stopped && $m eq 'request' && ($l->{path} // '') eq '/login';
-}
+my ($kept_served, $kept_stopped) = served_before_stop($s, $w, $mark);
 ok($kept_stopped, 'it logs worker_stopped');
 cmp_ok($kept_served, '<=', 16 + $K + 8, "it served $kept_served logins after the signal (the client stops at 150)");
 is(scalar(keys %open), 0, 'it closed every kept connection on its way out');
